@@ -1,0 +1,104 @@
+//! The background service worker.
+//!
+//! `extension/background.js` registers every listener synchronously at the top level (Chrome
+//! only wakes a worker for events whose listeners existed when it started) and hands each event
+//! to the exported functions here once the wasm is ready.
+//!
+//! Chrome stops an idle worker after about 30 s, so nothing that matters lives only here: the
+//! configuration is in `storage.local`, diagnostics in `storage.session`, and the content
+//! scripts keep every unanswered dial and resend it when their port reconnects. What this
+//! worker holds in memory — the ports of each tab — is rebuilt by those reconnections.
+
+mod registry;
+mod router;
+
+use protocol::config::Config;
+use protocol::ext::{self, OneShot};
+use wasm_bindgen::prelude::*;
+use webext::runtime::{Port, Sender};
+use webext::storage::{self, Area};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+fn log(msg: &str) {
+    web_sys::console::info_1(&JsValue::from_str(&format!("[ccaas-bridge] {msg}")));
+}
+
+fn debug(msg: &str) {
+    web_sys::console::debug_1(&JsValue::from_str(&format!("[ccaas-bridge] {msg}")));
+}
+
+/// Called once per worker start, after the wasm is instantiated.
+#[wasm_bindgen]
+pub async fn start() {
+    console_error_panic_hook::set_once();
+    log(&format!("background worker started (version {VERSION})"));
+    registry::sync().await;
+}
+
+#[wasm_bindgen]
+pub fn on_connect(port: JsValue) {
+    router::on_connect(Port::from_js(port));
+}
+
+/// One-shot messages; the resolved value is the reply.
+#[wasm_bindgen]
+pub async fn on_message(msg: JsValue, sender: JsValue) -> JsValue {
+    let sender = Sender::from_js(&sender);
+    if sender.extension_id != webext::runtime::id() {
+        return JsValue::NULL;
+    }
+    let Some(text) = msg.as_string() else {
+        return JsValue::NULL;
+    };
+    match ext::decode::<OneShot>(&text) {
+        Ok(OneShot::Ping) => JsValue::from_str(&format!("pong {VERSION}")),
+        Ok(OneShot::Probe { report }) => {
+            router::on_probe(report, &sender).await;
+            JsValue::TRUE
+        }
+        Ok(OneShot::ConfigSaved) => {
+            registry::sync().await;
+            JsValue::TRUE
+        }
+        Err(e) => {
+            debug(&format!("dropped a one-shot message: {e}"));
+            JsValue::NULL
+        }
+    }
+}
+
+#[wasm_bindgen]
+pub async fn on_storage_changed(changes: JsValue, area: String) {
+    if area == "local" && !webext::get(&changes, "config").is_undefined() {
+        registry::sync().await;
+    }
+}
+
+#[wasm_bindgen]
+pub fn on_command(command: String) {
+    if command == "toggle-panel" {
+        wasm_bindgen_futures::spawn_local(router::toggle_active_panel());
+    }
+}
+
+#[wasm_bindgen]
+pub fn on_tab_removed(tab_id: i32) {
+    router::forget_tab(tab_id);
+}
+
+/// The stored configuration, validated; `None` when absent or unusable (logged).
+pub async fn load_config() -> Option<Config> {
+    let text = storage::get_text(Area::Local, "config")
+        .await
+        .ok()
+        .flatten()?;
+    let parsed = protocol::json::parse_bounded(&text).map_err(|e| e.to_string());
+    match parsed.and_then(|v| Config::from_stored(&v).map_err(|e| e.to_string())) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            log(&format!("stored configuration ignored: {e}"));
+            None
+        }
+    }
+}

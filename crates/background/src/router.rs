@@ -1,0 +1,250 @@
+//! Routes messages between each tab's content script and its panel frame, and delivers the
+//! probe's reports to the panel of the tab they came from.
+//!
+//! The port map is memory only, and that is safe: ports close when the worker stops, and both
+//! ends reconnect and introduce themselves again; the content script resends unanswered dials.
+
+use crate::{debug, load_config, VERSION};
+use protocol::ext::{
+    self, BackgroundToContent, BackgroundToPanel, ContentToBackground, DialOutcome,
+    PanelToBackground, ProbeReport,
+};
+use protocol::page::{page_events_for, PageError};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use webext::runtime::{Port, Sender};
+use webext::storage::{self, Area};
+use webext::Listener;
+
+/// Messages for a panel that has not connected yet are held, up to this many.
+const MAX_HELD: usize = 64;
+
+struct End {
+    port: Port,
+    _listeners: Vec<Listener>,
+}
+
+#[derive(Default)]
+struct Tab {
+    content: Option<End>,
+    panel: Option<End>,
+    held_for_panel: Vec<BackgroundToPanel>,
+}
+
+thread_local! {
+    static TABS: RefCell<HashMap<i32, Tab>> = RefCell::new(HashMap::new());
+}
+
+fn post<T: serde::Serialize>(end: &Option<End>, msg: &T) -> bool {
+    match end {
+        Some(e) => e.port.post(&ext::encode(msg)).is_ok(),
+        None => false,
+    }
+}
+
+fn to_content(tab: i32, msg: &BackgroundToContent) {
+    TABS.with(|t| {
+        if let Some(tab) = t.borrow().get(&tab) {
+            post(&tab.content, msg);
+        }
+    });
+}
+
+fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
+    let overflow = TABS.with(|t| {
+        let mut tabs = t.borrow_mut();
+        let tab = tabs.entry(tab_id).or_default();
+        if post(&tab.panel, &msg) {
+            return None;
+        }
+        if tab.held_for_panel.len() < MAX_HELD {
+            tab.held_for_panel.push(msg);
+            None
+        } else {
+            Some(msg)
+        }
+    });
+    if let Some(BackgroundToPanel::Dial { id, .. }) = overflow {
+        let e = PageError::new(
+            "queueFull",
+            format!("more than {MAX_HELD} requests are waiting for the panel"),
+        );
+        to_content(
+            tab_id,
+            &BackgroundToContent::DialResult {
+                id,
+                outcome: DialOutcome::Failed(e),
+            },
+        );
+    }
+}
+
+pub fn on_connect(port: Port) {
+    let sender = port.sender();
+    let Some(tab_id) = sender.tab_id else {
+        port.disconnect();
+        return;
+    };
+    if sender.extension_id != webext::runtime::id() {
+        port.disconnect();
+        return;
+    }
+    let name = port.name();
+    let is_panel = match name.as_str() {
+        "content" => false,
+        "panel" => true,
+        _ => {
+            debug(&format!("refused a port named {name:?}"));
+            port.disconnect();
+            return;
+        }
+    };
+    let p2 = port.clone();
+    let on_msg = port.on_message(move |text| {
+        if is_panel {
+            from_panel(tab_id, &text);
+        } else {
+            from_content(tab_id, &p2, &text);
+        }
+    });
+    let p3 = port.clone();
+    let on_disc = port.on_disconnect(move || {
+        TABS.with(|t| {
+            if let Some(tab) = t.borrow_mut().get_mut(&tab_id) {
+                let slot = if is_panel {
+                    &mut tab.panel
+                } else {
+                    &mut tab.content
+                };
+                // Only forget the end if it is still this port (a reconnect may have replaced it).
+                if slot
+                    .as_ref()
+                    .is_some_and(|e| js_sys::Object::is(e.port.as_js(), p3.as_js()))
+                {
+                    *slot = None;
+                }
+            }
+        });
+    });
+    let end = End {
+        port,
+        _listeners: [on_msg, on_disc].into_iter().flatten().collect(),
+    };
+    let held = TABS.with(|t| {
+        let mut tabs = t.borrow_mut();
+        let tab = tabs.entry(tab_id).or_default();
+        if is_panel {
+            tab.panel = Some(end);
+            std::mem::take(&mut tab.held_for_panel)
+        } else {
+            tab.content = Some(end);
+            Vec::new()
+        }
+    });
+    for msg in held {
+        to_panel(tab_id, msg);
+    }
+}
+
+fn from_content(tab_id: i32, port: &Port, text: &str) {
+    let msg = match ext::decode::<ContentToBackground>(text) {
+        Ok(m) => m,
+        Err(e) => return debug(&format!("dropped a content-script message: {e}")),
+    };
+    match msg {
+        ContentToBackground::Hello { .. } => {
+            let _ = port.post(&ext::encode(&BackgroundToContent::Welcome {
+                version: VERSION.into(),
+            }));
+            to_panel(tab_id, BackgroundToPanel::GetStatus);
+        }
+        ContentToBackground::Dial { id, number } => {
+            to_panel(tab_id, BackgroundToPanel::Dial { id, number })
+        }
+        ContentToBackground::DriverRequest { id, .. } => {
+            let e = PageError::new(
+                "unsupported",
+                "driver requests arrive with the presence feature",
+            );
+            let _ = port.post(&ext::encode(&BackgroundToContent::DialResult {
+                id,
+                outcome: DialOutcome::Failed(e),
+            }));
+        }
+        ContentToBackground::GetStatus => to_panel(tab_id, BackgroundToPanel::GetStatus),
+        ContentToBackground::Stats { drops } => save_stats(format!("content:{tab_id}"), drops),
+    }
+}
+
+fn from_panel(tab_id: i32, text: &str) {
+    let msg = match ext::decode::<PanelToBackground>(text) {
+        Ok(m) => m,
+        Err(e) => return debug(&format!("dropped a panel message: {e}")),
+    };
+    match msg {
+        PanelToBackground::Hello => {}
+        PanelToBackground::DialResult { id, outcome } => {
+            to_content(tab_id, &BackgroundToContent::DialResult { id, outcome })
+        }
+        PanelToBackground::DriverEvent { event } => {
+            for event in page_events_for(&event) {
+                to_content(tab_id, &BackgroundToContent::Event { event });
+            }
+        }
+        PanelToBackground::Status { status } => {
+            to_content(tab_id, &BackgroundToContent::Status { status })
+        }
+        PanelToBackground::ShowPanel { visible } => {
+            if visible {
+                to_content(tab_id, &BackgroundToContent::ShowPanel);
+            }
+        }
+        PanelToBackground::Stats { drops } => save_stats(format!("panel:{tab_id}"), drops),
+    }
+}
+
+/// Diagnostics survive a worker restart in session storage (cleared when the browser closes).
+fn save_stats(key: String, drops: Vec<(String, u64)>) {
+    let map: serde_json::Map<String, serde_json::Value> =
+        drops.into_iter().map(|(k, n)| (k, n.into())).collect();
+    let text = serde_json::Value::Object(map).to_string();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = storage::set_text(Area::Session, &format!("stats:{key}"), &text).await;
+    });
+}
+
+/// Delivers a probe report to the panel of the tab it came from, if it really comes from the
+/// configured widget origin in a sub-frame.
+pub async fn on_probe(report: ProbeReport, sender: &Sender) {
+    let (Some(tab_id), Some(frame_id)) = (sender.tab_id, sender.frame_id) else {
+        return;
+    };
+    let trusted = load_config().await.and_then(|c| c.widget_origin());
+    let origin = sender
+        .origin
+        .clone()
+        .or_else(|| sender.url.as_deref().and_then(url_origin));
+    if frame_id == 0 || trusted.is_none() || origin != trusted {
+        debug(&format!(
+            "ignored a probe report from {origin:?} (frame {frame_id})"
+        ));
+        return;
+    }
+    to_panel(tab_id, BackgroundToPanel::Probe { report });
+}
+
+fn url_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    Some(format!("{scheme}://{host}"))
+}
+
+pub async fn toggle_active_panel() {
+    if let Ok(Some((tab_id, _))) = webext::tabs::active_tab().await {
+        to_content(tab_id, &BackgroundToContent::TogglePanel);
+    }
+}
+
+pub fn forget_tab(tab_id: i32) {
+    TABS.with(|t| t.borrow_mut().remove(&tab_id));
+}

@@ -1,0 +1,471 @@
+//! The bridge in a CRM page: the page API on one side, the background worker's port on the
+//! other, and the docked panel in between.
+//!
+//! Trust: a page message counts only if it comes from this very window (`event.source`), with
+//! this page's origin, on a site the agent enabled, and decodes as a v1 request. Anything else
+//! addressed to the bridge is dropped with one debug line and counted; traffic that is not
+//! addressed to the bridge is ignored at the cost of one property read.
+
+use crate::log;
+use crate::panel::Panel;
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use gloo_utils::format::JsValueSerdeExt;
+use protocol::config::{site_covers, stored_sites};
+use protocol::drop::DropCounters;
+use protocol::ext::{self, BackgroundToContent, ContentToBackground, DialId, DialOutcome};
+use protocol::page::{
+    BridgeStatus, BridgeToPage, PageError, PageEvent, PageInput, PageToBridge, Refused,
+};
+use protocol::{DropReason, E164, PAGE_CHANNEL};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, Window};
+use webext::runtime::Port;
+use webext::storage::{self, Area};
+use webext::Listener;
+
+/// A click-to-dial waiting for its outcome. Kept until answered, and sent again after the port
+/// reconnects (the panel delivers each [`DialId`] once, so a resend cannot dial twice).
+struct Pending {
+    page_id: String,
+    number: E164,
+}
+
+pub struct Bridge {
+    window: Window,
+    origin: String,
+    session: String,
+    /// The enabled sites, `None` until the stored configuration is read (or when it is unusable).
+    sites: Option<Vec<String>>,
+    port: Option<Port>,
+    port_listeners: Vec<Listener>,
+    pending: BTreeMap<u64, Pending>,
+    next_seq: u64,
+    status: Option<BridgeStatus>,
+    drops: DropCounters,
+    stats_timer: Option<Timeout>,
+    reconnect_timer: Option<Timeout>,
+    panel: Option<Panel>,
+    listeners: Vec<EventListener>,
+    ext_listeners: Vec<Listener>,
+    welcomed: bool,
+}
+
+type Shared = Rc<RefCell<Bridge>>;
+
+thread_local! {
+    /// The one bridge of this page. Owning it here (rather than leaking closures) is what lets
+    /// [`teardown`] remove every listener and the panel when the extension goes away.
+    static BRIDGE: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+pub fn start(window: Window) {
+    let origin = window.location().origin().unwrap_or_default();
+    Panel::remove_stale(&window);
+    let bridge = Rc::new(RefCell::new(Bridge {
+        window: window.clone(),
+        origin,
+        session: log::random_id(),
+        sites: None,
+        port: None,
+        port_listeners: Vec::new(),
+        pending: BTreeMap::new(),
+        next_seq: 1,
+        status: None,
+        drops: DropCounters::default(),
+        stats_timer: None,
+        reconnect_timer: None,
+        panel: None,
+        listeners: Vec::new(),
+        ext_listeners: Vec::new(),
+        welcomed: false,
+    }));
+    BRIDGE.with(|b| *b.borrow_mut() = Some(bridge.clone()));
+
+    // The page listener goes in first so that a request sent while the configuration loads is
+    // queued (as a pending dial) rather than lost.
+    let weak = Rc::downgrade(&bridge);
+    let l = EventListener::new(&window, "message", move |e| {
+        if let (Some(b), Some(e)) = (weak.upgrade(), e.dyn_ref::<MessageEvent>()) {
+            on_page_message(&b, e);
+        }
+    });
+    bridge.borrow_mut().listeners.push(l);
+
+    let weak = Rc::downgrade(&bridge);
+    match storage::on_changed(move |area, key, value| {
+        if let Some(b) = weak.upgrade() {
+            on_storage_changed(&b, area, key, value);
+        }
+    }) {
+        Ok(l) => bridge.borrow_mut().ext_listeners.push(l),
+        Err(e) => log::warn(&format!("cannot follow configuration changes: {e}")),
+    }
+
+    connect(&bridge);
+    let weak = Rc::downgrade(&bridge);
+    wasm_bindgen_futures::spawn_local(async move {
+        let config = load_config().await;
+        if let Some(b) = weak.upgrade() {
+            apply_config(&b, config);
+        }
+    });
+}
+
+async fn load_config() -> Option<Vec<String>> {
+    let text = storage::get_text(Area::Local, "config")
+        .await
+        .ok()
+        .flatten()?;
+    parse_sites(&text)
+}
+
+fn parse_sites(text: &str) -> Option<Vec<String>> {
+    let value = protocol::json::parse_bounded(text).ok()?;
+    match stored_sites(&value) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            log::warn(&format!("ignoring the stored configuration: {e}"));
+            None
+        }
+    }
+}
+
+fn apply_config(b: &Shared, sites: Option<Vec<String>>) {
+    let mut me = b.borrow_mut();
+    let enabled = sites
+        .as_ref()
+        .is_some_and(|s| s.iter().any(|s| site_covers(s, &me.origin)));
+    me.sites = sites;
+    if enabled && me.panel.is_none() {
+        me.panel = Panel::create(&me.window);
+        if let (Some(p), Some(s)) = (&me.panel, &me.status) {
+            p.show_status(s);
+        }
+    } else if !enabled && me.panel.take().is_some() {
+        log::info("this site is no longer enabled: panel removed");
+    }
+}
+
+fn on_storage_changed(b: &Shared, area: &str, key: &str, value: JsValue) {
+    if area != "local" {
+        return;
+    }
+    match key {
+        "config" => {
+            apply_config(b, value.as_string().and_then(|t| parse_sites(&t)));
+        }
+        "panel" => {
+            let me = b.borrow();
+            if let Some(p) = &me.panel {
+                p.apply_stored(value.as_string().as_deref());
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Bridge {
+    fn send(&self, msg: &ContentToBackground) {
+        if let Some(port) = &self.port {
+            if let Err(e) = port.post(&ext::encode(msg)) {
+                log::debug(&format!(
+                    "background unreachable, will retry on reconnect: {e}"
+                ));
+            }
+        }
+    }
+
+    fn post_to_page(&self, msg: &BridgeToPage) {
+        let value =
+            <JsValue as JsValueSerdeExt>::from_serde(&msg.to_value()).unwrap_or(JsValue::NULL);
+        // Target this page's own origin: the message never leaves this window.
+        if let Err(e) = self.window.post_message(&value, &self.origin) {
+            log::debug(&format!(
+                "cannot post to the page: {}",
+                webext::js_error_text(&e)
+            ));
+        }
+    }
+
+    fn reply(&self, id: &str, result: Result<serde_json::Value, PageError>) {
+        self.post_to_page(&BridgeToPage::Reply {
+            id: id.to_owned(),
+            result,
+        });
+    }
+
+    fn enabled(&self) -> bool {
+        let origin = &self.origin;
+        self.sites
+            .as_ref()
+            .is_some_and(|s| s.iter().any(|s| site_covers(s, origin)))
+    }
+}
+
+/// Records a drop: one debug line, one count, and a report to the worker shortly after.
+fn drop_message(b: &Shared, reason: &DropReason, what: &str) {
+    log::debug(&format!("dropped {what}: {reason}"));
+    let mut me = b.borrow_mut();
+    me.drops.record(reason);
+    if me.stats_timer.is_none() {
+        let weak = Rc::downgrade(b);
+        me.stats_timer = Some(Timeout::new(100, move || {
+            if let Some(b) = weak.upgrade() {
+                let mut me = b.borrow_mut();
+                me.stats_timer = None;
+                let drops = me.drops.iter().map(|(k, n)| (k.to_owned(), n)).collect();
+                me.send(&ContentToBackground::Stats { drops });
+            }
+        }));
+    }
+}
+
+fn on_page_message(b: &Shared, e: &MessageEvent) {
+    let data = e.data();
+    // Fast path: most messages on a busy page belong to someone else.
+    let addressed = if let Some(s) = data.as_string() {
+        s.contains(PAGE_CHANNEL)
+    } else {
+        data.is_object()
+            && webext::get(&data, "channel").as_string().as_deref() == Some(PAGE_CHANNEL)
+    };
+    if !addressed {
+        return;
+    }
+    let (window, origin, enabled) = {
+        let me = b.borrow();
+        (me.window.clone(), me.origin.clone(), me.enabled())
+    };
+    let same_window = e.source().is_some_and(|s| js_sys::Object::is(&s, &window));
+    if !same_window {
+        return drop_message(
+            b,
+            &DropReason::WrongSource,
+            "page message from another window",
+        );
+    }
+    if e.origin() != origin {
+        return drop_message(b, &DropReason::WrongOrigin, "page message");
+    }
+    let text = match data.as_string() {
+        Some(s) => s,
+        None => match js_sys::JSON::stringify(&data) {
+            Ok(s) => s.as_string().unwrap_or_default(),
+            Err(_) => return drop_message(b, &DropReason::NotJson, "page message"),
+        },
+    };
+    let request = match PageInput::decode_text(&text) {
+        Ok(PageInput::Request(r)) => r,
+        Ok(PageInput::NotForUs | PageInput::OwnEcho) => return,
+        Err(Refused { id, reason }) => {
+            drop_message(b, &reason, "page request");
+            if let Some(id) = id {
+                b.borrow().reply(&id, Err(PageError::from_drop(&reason)));
+            }
+            return;
+        }
+    };
+    // Checked after decoding so that an own echo on a not-yet-configured page is not counted.
+    if !enabled && b.borrow().sites.is_some() {
+        drop_message(b, &DropReason::SiteNotEnabled, "page request");
+        b.borrow().reply(
+            &request.id,
+            Err(PageError::from_drop(&DropReason::SiteNotEnabled)),
+        );
+        return;
+    }
+    handle_request(b, request.id, request.body);
+}
+
+fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
+    match body {
+        PageToBridge::ClickToDial { number } => {
+            let mut me = b.borrow_mut();
+            let seq = me.next_seq;
+            me.next_seq += 1;
+            let id = DialId {
+                session: me.session.clone(),
+                seq,
+            };
+            me.pending.insert(
+                seq,
+                Pending {
+                    page_id,
+                    number: number.clone(),
+                },
+            );
+            me.send(&ContentToBackground::Dial { id, number });
+            if let Some(p) = &me.panel {
+                p.set_minimized(false);
+            }
+        }
+        PageToBridge::GetStatus => {
+            let me = b.borrow();
+            let status = me.status.clone().unwrap_or(BridgeStatus {
+                widget: protocol::page::WidgetState::Off,
+                driver: protocol::page::DriverKind::Unknown,
+                widget_origin: None,
+                queued: 0,
+            });
+            me.reply(
+                &page_id,
+                Ok(serde_json::to_value(status).unwrap_or_default()),
+            );
+        }
+        PageToBridge::ShowPanel | PageToBridge::HidePanel => {
+            let me = b.borrow();
+            let show = matches!(body, PageToBridge::ShowPanel);
+            match &me.panel {
+                Some(p) => {
+                    p.set_minimized(!show);
+                    me.reply(&page_id, Ok(serde_json::Value::Null));
+                }
+                None => me.reply(
+                    &page_id,
+                    Err(PageError::new(
+                        "noPanel",
+                        "the panel is not shown on this site",
+                    )),
+                ),
+            }
+        }
+    }
+}
+
+/// Opens the port to the worker and (re)sends what is still pending.
+fn connect(b: &Shared) {
+    let port = match webext::runtime::connect("content") {
+        Ok(p) => p,
+        Err(e) => {
+            log::warn(&format!("cannot reach the background worker: {e}"));
+            return;
+        }
+    };
+    let weak = Rc::downgrade(b);
+    let on_msg = port.on_message(move |text| {
+        if let Some(b) = weak.upgrade() {
+            on_port_message(&b, &text);
+        }
+    });
+    let weak: Weak<RefCell<Bridge>> = Rc::downgrade(b);
+    let on_disc = port.on_disconnect(move || {
+        if let Some(b) = weak.upgrade() {
+            on_disconnect(&b);
+        }
+    });
+    let mut me = b.borrow_mut();
+    me.port_listeners = [on_msg, on_disc].into_iter().flatten().collect();
+    me.port = Some(port);
+    let url = me.window.location().href().unwrap_or_default();
+    me.send(&ContentToBackground::Hello {
+        session: me.session.clone(),
+        url,
+    });
+    for (seq, p) in &me.pending {
+        let id = DialId {
+            session: me.session.clone(),
+            seq: *seq,
+        };
+        me.send(&ContentToBackground::Dial {
+            id,
+            number: p.number.clone(),
+        });
+    }
+}
+
+fn on_disconnect(b: &Shared) {
+    {
+        let mut me = b.borrow_mut();
+        me.port = None;
+        me.port_listeners.clear();
+    }
+    if !webext::context_alive() {
+        // The extension was reloaded or removed: leave the page as we found it.
+        teardown();
+        return;
+    }
+    // The worker was stopped (Chrome does that when idle): reconnect, which restarts it.
+    let weak = Rc::downgrade(b);
+    b.borrow_mut().reconnect_timer = Some(Timeout::new(50, move || {
+        if let Some(b) = weak.upgrade() {
+            b.borrow_mut().reconnect_timer = None;
+            connect(&b);
+        }
+    }));
+}
+
+fn on_port_message(b: &Shared, text: &str) {
+    let msg = match ext::decode::<BackgroundToContent>(text) {
+        Ok(m) => m,
+        Err(reason) => return drop_message(b, &reason, "message from the worker"),
+    };
+    match msg {
+        BackgroundToContent::Welcome { version } => {
+            let mut me = b.borrow_mut();
+            if !me.welcomed {
+                me.welcomed = true;
+                log::info(&format!("background worker answered (version {version})"));
+            }
+        }
+        BackgroundToContent::DialResult { id, outcome } => {
+            let mut me = b.borrow_mut();
+            if id.session != me.session {
+                return;
+            }
+            if let Some(p) = me.pending.remove(&id.seq) {
+                let result = match outcome {
+                    DialOutcome::Delivered => Ok(serde_json::json!({"delivered": true})),
+                    DialOutcome::Accepted => {
+                        Ok(serde_json::json!({"delivered": true, "accepted": true}))
+                    }
+                    DialOutcome::Failed(e) => Err(e),
+                };
+                me.reply(&p.page_id, result);
+            }
+        }
+        BackgroundToContent::Event { event } => {
+            b.borrow().post_to_page(&BridgeToPage::Event(event));
+        }
+        BackgroundToContent::Status { status } => {
+            let mut me = b.borrow_mut();
+            if me.status.as_ref() != Some(&status) {
+                me.status = Some(status.clone());
+                if let Some(p) = &me.panel {
+                    p.show_status(&status);
+                }
+                me.post_to_page(&BridgeToPage::Event(PageEvent::StatusChanged(status)));
+            }
+        }
+        BackgroundToContent::TogglePanel => {
+            let me = b.borrow();
+            if let Some(p) = &me.panel {
+                p.toggle();
+            }
+        }
+        BackgroundToContent::ShowPanel => {
+            let me = b.borrow();
+            if let Some(p) = &me.panel {
+                p.set_minimized(false);
+            }
+        }
+    }
+}
+
+/// Removes the panel and every listener. Called when the extension context is gone.
+pub fn teardown() {
+    let bridge = BRIDGE.with(|b| b.borrow_mut().take());
+    if let Some(b) = bridge {
+        if let Ok(mut me) = b.try_borrow_mut() {
+            me.listeners.clear();
+            me.ext_listeners.clear();
+            me.port_listeners.clear();
+            me.panel = None;
+            me.port = None;
+        }
+        log::info("extension unloaded: bridge removed from the page");
+    }
+}

@@ -1,0 +1,368 @@
+//! The docked softphone panel in the CRM page.
+//!
+//! A guest in someone else's page: one custom element on `<html>`, fixed-positioned (so the
+//! page's layout never moves), styled from a closed shadow root (so neither side's CSS leaks),
+//! placed inside the page's own vertical scrollbar. It frames `panel.html`, the extension page
+//! that hosts the widget: a frame the page's CSP cannot refuse and whose content the page's
+//! scripts cannot read. Minimizing hides the panel but keeps the frame, so a call never drops.
+
+use crate::log;
+use gloo_events::{EventListener, EventListenerOptions};
+use protocol::page::{BridgeStatus, WidgetState};
+use protocol::prefs::{clamp_width, PanelPrefs, Side};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Element, HtmlElement, HtmlIFrameElement, PointerEvent, ShadowRoot, ShadowRootInit,
+    ShadowRootMode, Window,
+};
+use webext::storage::{self, Area};
+
+/// The custom element's tag; also how a panel left behind by a reloaded extension is found.
+pub const HOST_TAG: &str = "ccaas-softphone";
+
+const CSS: &str = include_str!("panel.css");
+
+type Handler = Box<dyn Fn(&Rc<RefCell<Inner>>, &web_sys::Event)>;
+
+struct Inner {
+    window: Window,
+    host: HtmlElement,
+    root: ShadowRoot,
+    prefs: PanelPrefs,
+    /// Set while the resize grip is dragged.
+    drag_start: Option<(i32, u32)>,
+}
+
+/// The panel; dropping it removes the element and its listeners from the page.
+pub struct Panel {
+    inner: Rc<RefCell<Inner>>,
+    _listeners: Vec<EventListener>,
+}
+
+impl Panel {
+    /// Removes panels left by an earlier instance of the extension (reloaded or updated).
+    pub fn remove_stale(window: &Window) {
+        let Some(doc) = window.document() else { return };
+        if let Ok(list) = doc.query_selector_all(HOST_TAG) {
+            for i in 0..list.length() {
+                if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                    el.remove();
+                }
+            }
+        }
+    }
+
+    pub fn create(window: &Window) -> Option<Panel> {
+        let doc = window.document()?;
+        let host: HtmlElement = doc.create_element(HOST_TAG).ok()?.dyn_into().ok()?;
+        let root = host
+            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed))
+            .ok()?;
+        root.set_inner_html(&format!(
+            r#"<style>{CSS}</style>
+<div class="panel" role="complementary" aria-label="Softphone">
+  <div class="grip" role="separator" aria-orientation="vertical" aria-label="Resize softphone" tabindex="0"></div>
+  <header>
+    <span class="dot" aria-hidden="true"></span>
+    <span class="title">Softphone</span>
+    <button class="dock" type="button" aria-label="Dock softphone on the other side" title="Dock on the other side">⇄</button>
+    <button class="min" type="button" aria-label="Minimize softphone" title="Minimize (Alt+Shift+K)">–</button>
+  </header>
+  <iframe title="Contact Center softphone" allow="microphone; camera; autoplay; clipboard-write; fullscreen; encrypted-media"></iframe>
+</div>
+<button class="tab" type="button" aria-label="Restore softphone" title="Restore softphone (Alt+Shift+K)">☎</button>"#
+        ));
+        let frame: HtmlIFrameElement = root.query_selector("iframe").ok()??.dyn_into().ok()?;
+        frame.set_src(&webext::runtime::get_url("panel.html").ok()?);
+        doc.document_element()?.append_child(&host).ok()?;
+
+        let inner = Rc::new(RefCell::new(Inner {
+            window: window.clone(),
+            host,
+            root: root.clone(),
+            prefs: PanelPrefs::default(),
+            drag_start: None,
+        }));
+        inner.borrow().layout();
+        let mut listeners = Vec::new();
+        let on = |sel: &str, ev: &'static str, f: Handler| {
+            let el = root.query_selector(sel).ok().flatten()?;
+            let weak = Rc::downgrade(&inner);
+            Some(EventListener::new_with_options(
+                &el,
+                ev,
+                EventListenerOptions::enable_prevent_default(),
+                move |e| {
+                    if let Some(i) = weak.upgrade() {
+                        f(&i, e);
+                    }
+                },
+            ))
+        };
+        listeners.extend(on(
+            ".min",
+            "click",
+            Box::new(|i, _| Inner::update(i, |p| p.minimized = true)),
+        ));
+        listeners.extend(on(
+            ".tab",
+            "click",
+            Box::new(|i, _| Inner::update(i, |p| p.minimized = false)),
+        ));
+        listeners.extend(on(
+            ".dock",
+            "click",
+            Box::new(|i, _| {
+                Inner::update(i, |p| {
+                    p.side = if p.side == Side::Right {
+                        Side::Left
+                    } else {
+                        Side::Right
+                    }
+                })
+            }),
+        ));
+        listeners.extend(on(".grip", "pointerdown", Box::new(Inner::drag_begin)));
+        listeners.extend(on(".grip", "pointermove", Box::new(Inner::drag_move)));
+        listeners.extend(on(".grip", "pointerup", Box::new(Inner::drag_end)));
+        listeners.extend(on(".grip", "pointercancel", Box::new(Inner::drag_end)));
+        listeners.extend(on(".grip", "keydown", Box::new(Inner::grip_key)));
+        let weak = Rc::downgrade(&inner);
+        listeners.push(EventListener::new(window, "resize", move |_| {
+            if let Some(i) = weak.upgrade() {
+                i.borrow().layout();
+            }
+        }));
+
+        let weak = Rc::downgrade(&inner);
+        wasm_bindgen_futures::spawn_local(async move {
+            let stored = storage::get_text(Area::Local, "panel").await.ok().flatten();
+            if let Some(i) = weak.upgrade() {
+                let mut me = i.borrow_mut();
+                me.prefs = PanelPrefs::from_stored(stored.as_deref());
+                me.layout();
+            }
+        });
+        Some(Panel {
+            inner,
+            _listeners: listeners,
+        })
+    }
+
+    /// Applies prefs another tab (or this one) stored.
+    pub fn apply_stored(&self, text: Option<&str>) {
+        if let Ok(mut me) = self.inner.try_borrow_mut() {
+            let p = PanelPrefs::from_stored(text);
+            if p != me.prefs {
+                me.prefs = p;
+                me.layout();
+            }
+        }
+    }
+
+    pub fn set_minimized(&self, minimized: bool) {
+        Inner::update(&self.inner, |p| p.minimized = minimized);
+    }
+
+    pub fn toggle(&self) {
+        Inner::update(&self.inner, |p| p.minimized = !p.minimized);
+    }
+
+    /// Colours the header's dot and the minimized tab after the widget's state.
+    pub fn show_status(&self, status: &BridgeStatus) {
+        let state = match status.widget {
+            WidgetState::Ready => "ready",
+            WidgetState::Alive | WidgetState::Loading => "loading",
+            WidgetState::Unreachable => "error",
+            WidgetState::Off => "off",
+        };
+        if let Ok(me) = self.inner.try_borrow() {
+            let _ = me.host.set_attribute("data-state", state);
+        }
+    }
+}
+
+impl Drop for Panel {
+    fn drop(&mut self) {
+        if let Ok(me) = self.inner.try_borrow() {
+            me.host.remove();
+        }
+    }
+}
+
+impl Inner {
+    /// Changes the prefs, lays out and persists them.
+    fn update(this: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut PanelPrefs)) {
+        let Ok(mut me) = this.try_borrow_mut() else {
+            return;
+        };
+        let before = me.prefs;
+        f(&mut me.prefs);
+        if me.prefs == before {
+            return;
+        }
+        me.layout();
+        let text = me.prefs.to_text();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(e) = storage::set_text(Area::Local, "panel", &text).await {
+                log::warn(&format!("cannot remember the panel layout: {e}"));
+            }
+        });
+    }
+
+    /// Width of the page's own vertical scrollbar, which the panel must never cover.
+    fn scrollbar_width(&self) -> i32 {
+        let inner = self
+            .window
+            .inner_width()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0) as i32;
+        let client = self
+            .window
+            .document()
+            .and_then(|d| d.document_element())
+            .map_or(inner, |e| e.client_width());
+        (inner - client).max(0)
+    }
+
+    fn viewport_width(&self) -> u32 {
+        self.window
+            .inner_width()
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(1024.0)
+            .max(0.0) as u32
+    }
+
+    /// Writes the host's position: all reads first, then all writes.
+    fn layout(&self) {
+        let sb = self.scrollbar_width();
+        let width = clamp_width(self.prefs.width, self.viewport_width());
+        let s = self.host.style();
+        let set = |k: &str, v: &str| {
+            let _ = s.set_property_with_priority(k, v, "important");
+        };
+        set("all", "initial");
+        set("position", "fixed");
+        set("z-index", "2147483646");
+        set("display", "block");
+        set("contain", "strict");
+        let (near, far) = match self.prefs.side {
+            Side::Right => ("right", "left"),
+            Side::Left => ("left", "right"),
+        };
+        set(
+            near,
+            &if near == "right" {
+                format!("{sb}px")
+            } else {
+                "0px".into()
+            },
+        );
+        set(far, "auto");
+        if self.prefs.minimized {
+            set("top", "calc(50% - 28px)");
+            set("bottom", "auto");
+            set("height", "56px");
+            set("width", "36px");
+        } else {
+            set("top", "0px");
+            set("bottom", "0px");
+            set("height", "auto");
+            set("width", &format!("{width}px"));
+        }
+        let _ = self.host.set_attribute("data-side", near);
+        let _ = self.host.set_attribute(
+            "data-minimized",
+            if self.prefs.minimized {
+                "true"
+            } else {
+                "false"
+            },
+        );
+        if let Ok(Some(min)) = self.root.query_selector(".min") {
+            let _ = min.set_attribute(
+                "aria-expanded",
+                if self.prefs.minimized {
+                    "false"
+                } else {
+                    "true"
+                },
+            );
+        }
+    }
+
+    fn drag_begin(this: &Rc<RefCell<Inner>>, e: &web_sys::Event) {
+        let Some(pe) = e.dyn_ref::<PointerEvent>() else {
+            return;
+        };
+        let Ok(mut me) = this.try_borrow_mut() else {
+            return;
+        };
+        me.drag_start = Some((pe.client_x(), me.prefs.width));
+        if let Some(t) = pe.target().and_then(|t| t.dyn_into::<Element>().ok()) {
+            // Capture keeps the drag alive when the pointer crosses the widget's frame.
+            let _ = t.set_pointer_capture(pe.pointer_id());
+        }
+        e.prevent_default();
+    }
+
+    fn drag_move(this: &Rc<RefCell<Inner>>, e: &web_sys::Event) {
+        let Some(pe) = e.dyn_ref::<PointerEvent>() else {
+            return;
+        };
+        let Ok(mut me) = this.try_borrow_mut() else {
+            return;
+        };
+        let Some((x0, w0)) = me.drag_start else {
+            return;
+        };
+        let dx = pe.client_x() - x0;
+        let grown = if me.prefs.side == Side::Right {
+            -dx
+        } else {
+            dx
+        };
+        let w = (i64::from(w0) + i64::from(grown)).clamp(0, i64::from(u32::MAX)) as u32;
+        me.prefs.width = clamp_width(w, me.viewport_width());
+        me.layout();
+    }
+
+    fn drag_end(this: &Rc<RefCell<Inner>>, _e: &web_sys::Event) {
+        let started = this
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut me| me.drag_start.take());
+        if let Some((_, w0)) = started {
+            // Persist once, at the end of the drag.
+            let width = this.try_borrow().map(|me| me.prefs.width).unwrap_or(w0);
+            if let Ok(mut me) = this.try_borrow_mut() {
+                me.prefs.width = w0;
+            }
+            Inner::update(this, |p| p.width = width);
+        }
+    }
+
+    /// Arrow keys resize from the keyboard, 20 px a step.
+    fn grip_key(this: &Rc<RefCell<Inner>>, e: &web_sys::Event) {
+        let Some(ke) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+            return;
+        };
+        let (side, vw) = match this.try_borrow() {
+            Ok(me) => (me.prefs.side, me.viewport_width()),
+            Err(_) => return,
+        };
+        let grow: i64 = match (ke.key().as_str(), side) {
+            ("ArrowLeft", Side::Right) | ("ArrowRight", Side::Left) => 20,
+            ("ArrowRight", Side::Right) | ("ArrowLeft", Side::Left) => -20,
+            _ => return,
+        };
+        e.prevent_default();
+        Inner::update(this, |p| {
+            p.width = clamp_width((i64::from(p.width) + grow).clamp(0, 4000) as u32, vw);
+        });
+    }
+}

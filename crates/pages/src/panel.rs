@@ -1,0 +1,530 @@
+//! The panel frame (`panel.html`): hosts the widget and is the bridge's end towards the driver.
+//!
+//! Trust: a message from the widget counts only if `event.source` is our widget frame's window
+//! and `event.origin` is the configured widget origin; we post only to that origin, never `"*"`.
+//! Liveness: the widget is alive only when the probe inside its frame says so — never because
+//! the frame fired `load` — and ready only when the probe saw the driver bound.
+//! Queue: dials that arrive before the driver is ready wait here, bounded, and are delivered
+//! once each, in order. A widget reload does not replay what was already delivered.
+
+use crate::util::{self, by_id, debug, info, load_config, warn};
+use gloo_events::EventListener;
+use gloo_timers::callback::Timeout;
+use protocol::config::Config;
+use protocol::driver::{BridgeToDriver, DriverEvent, DriverToBridge};
+use protocol::drop::DropCounters;
+use protocol::ext::{self, BackgroundToPanel, DialId, DialOutcome, PanelToBackground, ProbeReport};
+use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
+use protocol::{DropReason, E164};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{Element, HtmlElement, HtmlIFrameElement, MessageEvent};
+use webext::runtime::Port;
+use webext::storage;
+use webext::Listener;
+
+/// Most dials held while the driver is not ready.
+pub const MAX_QUEUE: usize = 32;
+/// How many delivered dial ids are remembered to refuse duplicates.
+const REMEMBERED: usize = 512;
+
+struct Panel {
+    port: Option<Port>,
+    port_listeners: Vec<Listener>,
+    config: Option<Config>,
+    origin: Option<String>,
+    frame: Option<HtmlIFrameElement>,
+    state: WidgetState,
+    doc: Option<String>,
+    driver: DriverKind,
+    queue: VecDeque<(DialId, E164)>,
+    delivered: VecDeque<DialId>,
+    awaiting: HashMap<String, DialId>,
+    next_wire_id: u64,
+    timer: Option<Timeout>,
+    stats_timer: Option<Timeout>,
+    drops: DropCounters,
+    listeners: Vec<EventListener>,
+    ext_listeners: Vec<Listener>,
+}
+
+type Shared = Rc<RefCell<Panel>>;
+
+thread_local! {
+    /// The panel page's state lives as long as the page; owned here, not leaked.
+    static PANEL: RefCell<Option<Shared>> = const { RefCell::new(None) };
+}
+
+pub fn start() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let p = Rc::new(RefCell::new(Panel {
+        port: None,
+        port_listeners: Vec::new(),
+        config: None,
+        origin: None,
+        frame: None,
+        state: WidgetState::Off,
+        doc: None,
+        driver: DriverKind::Unknown,
+        queue: VecDeque::new(),
+        delivered: VecDeque::new(),
+        awaiting: HashMap::new(),
+        next_wire_id: 1,
+        timer: None,
+        stats_timer: None,
+        drops: DropCounters::default(),
+        listeners: Vec::new(),
+        ext_listeners: Vec::new(),
+    }));
+    PANEL.with(|s| *s.borrow_mut() = Some(p.clone()));
+
+    let weak = Rc::downgrade(&p);
+    let on_msg = EventListener::new(&window, "message", move |e| {
+        if let (Some(p), Some(e)) = (weak.upgrade(), e.dyn_ref::<MessageEvent>()) {
+            on_widget_message(&p, e);
+        }
+    });
+    let weak = Rc::downgrade(&p);
+    let retry = by_id::<Element>("retry").map(|b| {
+        EventListener::new(&b, "click", move |_| {
+            if let Some(p) = weak.upgrade() {
+                load_widget(&p);
+            }
+        })
+    });
+    let weak = Rc::downgrade(&p);
+    let options = by_id::<Element>("open-options").map(|b| {
+        EventListener::new(&b, "click", move |_| {
+            let _ = &weak;
+            wasm_bindgen_futures::spawn_local(async {
+                let _ = webext::runtime::open_options_page().await;
+            });
+        })
+    });
+    p.borrow_mut()
+        .listeners
+        .extend([Some(on_msg), retry, options].into_iter().flatten());
+
+    let weak = Rc::downgrade(&p);
+    if let Ok(l) = storage::on_changed(move |area, key, _| {
+        if area == "local" && key == "config" {
+            if let Some(p) = weak.upgrade() {
+                wasm_bindgen_futures::spawn_local(reload_config(p));
+            }
+        }
+    }) {
+        p.borrow_mut().ext_listeners.push(l);
+    }
+    connect(&p);
+    wasm_bindgen_futures::spawn_local(reload_config(p));
+}
+
+async fn reload_config(p: Shared) {
+    let config = match load_config().await {
+        Ok(c) => c,
+        Err(e) => {
+            warn(&format!("configuration unusable: {e}"));
+            None
+        }
+    };
+    let new_url = config.as_ref().map(|c| c.widget_url.clone());
+    let old_url = p.borrow().config.as_ref().map(|c| c.widget_url.clone());
+    let changed = new_url != old_url || p.borrow().frame.is_none();
+    p.borrow_mut().config = config;
+    if changed {
+        load_widget(&p);
+    }
+}
+
+/// (Re)creates the widget frame for the configured URL and starts waiting for proof of life.
+fn load_widget(p: &Shared) {
+    let Some(doc) = util::document() else { return };
+    let Some(host) = by_id::<Element>("widget") else {
+        return;
+    };
+    let mut me = p.borrow_mut();
+    if let Some(old) = me.frame.take() {
+        old.remove();
+    }
+    me.doc = None;
+    me.driver = DriverKind::Unknown;
+    me.awaiting.clear();
+    let Some((url, origin, timeout)) = me.config.as_ref().and_then(|c| {
+        c.widget_origin()
+            .map(|o| (c.widget_url.clone(), o, c.liveness_timeout_ms))
+    }) else {
+        me.origin = None;
+        me.set_state(WidgetState::Off);
+        show_view("unconfigured", "");
+        return;
+    };
+    let Some(frame) = doc
+        .create_element("iframe")
+        .ok()
+        .and_then(|f| f.dyn_into::<HtmlIFrameElement>().ok())
+    else {
+        return;
+    };
+    let _ = frame.set_attribute(
+        "allow",
+        "microphone; camera; autoplay; clipboard-write; fullscreen; encrypted-media",
+    );
+    let _ = frame.set_attribute("title", "Dynamics 365 Contact Center");
+    frame.set_src(&url);
+    let _ = host.append_child(&frame);
+    me.frame = Some(frame);
+    me.origin = Some(origin.clone());
+    me.set_state(WidgetState::Loading);
+    show_view("loading", &url);
+    util::set_text("origin", &origin);
+    let weak = Rc::downgrade(p);
+    me.timer = Some(Timeout::new(timeout, move || {
+        if let Some(p) = weak.upgrade() {
+            on_timeout(&p);
+        }
+    }));
+}
+
+fn on_timeout(p: &Shared) {
+    let mut me = p.borrow_mut();
+    me.timer = None;
+    match me.state {
+        WidgetState::Loading => {
+            let url = me
+                .config
+                .as_ref()
+                .map(|c| c.widget_url.clone())
+                .unwrap_or_default();
+            warn(&format!("the widget at {url} did not answer"));
+            me.set_state(WidgetState::Unreachable);
+            show_view("error", &url);
+        }
+        WidgetState::Alive => {
+            // Alive but never bound a driver: keep waiting (dials stay queued), but say so.
+            util::set_text("note", "The softphone loaded, but its CTI driver has not started yet. Calls you place are kept until it does.");
+        }
+        _ => {}
+    }
+}
+
+/// Shows one of the panel's views: `loading`, `error`, `unconfigured` or `widget`.
+fn show_view(view: &str, url: &str) {
+    if let Some(body) = util::document().and_then(|d| d.body()) {
+        let _ = body.set_attribute("data-view", view);
+    }
+    util::set_text("url", url);
+    util::set_text("note", "");
+    if view == "error" {
+        if let Some(b) = by_id::<HtmlElement>("retry") {
+            let _ = b.focus();
+        }
+    }
+}
+
+impl Panel {
+    fn status(&self) -> BridgeStatus {
+        BridgeStatus {
+            widget: self.state,
+            driver: self.driver.clone(),
+            widget_origin: self.origin.clone(),
+            queued: self.queue.len() as u32,
+        }
+    }
+
+    fn set_state(&mut self, s: WidgetState) {
+        self.state = s;
+        self.report_status();
+    }
+
+    fn report_status(&self) {
+        let status = self.status();
+        let driver = match &status.driver {
+            DriverKind::Unknown => "driver: not started".to_owned(),
+            DriverKind::Stock => {
+                "driver: stock (click-to-dial and conversation-loaded only)".to_owned()
+            }
+            DriverKind::Extended { name, version } => format!("driver: {name} {version}"),
+        };
+        util::set_text("driver", &driver);
+        if let Some(body) = util::document().and_then(|d| d.body()) {
+            let _ = body.set_attribute(
+                "data-driver",
+                match status.driver {
+                    DriverKind::Unknown => "unknown",
+                    DriverKind::Stock => "stock",
+                    DriverKind::Extended { .. } => "extended",
+                },
+            );
+        }
+        self.send(&PanelToBackground::Status { status });
+    }
+
+    fn send(&self, msg: &PanelToBackground) {
+        if let Some(port) = &self.port {
+            let _ = port.post(&ext::encode(msg));
+        }
+    }
+
+    fn finish(&mut self, id: DialId, outcome: DialOutcome) {
+        self.send(&PanelToBackground::DialResult { id, outcome });
+    }
+
+    fn remember(&mut self, id: DialId) {
+        if self.delivered.len() >= REMEMBERED {
+            self.delivered.pop_front();
+        }
+        self.delivered.push_back(id);
+    }
+
+    /// Posts one dial into the widget, with the configured origin as the only allowed target.
+    fn deliver(&mut self, id: DialId, number: E164) {
+        let (Some(frame), Some(origin)) = (&self.frame, &self.origin) else {
+            return;
+        };
+        let Some(win) = frame.content_window() else {
+            return;
+        };
+        let extended = matches!(self.driver, DriverKind::Extended { .. });
+        let wire_id = format!("d{}", self.next_wire_id);
+        self.next_wire_id += 1;
+        let wire = BridgeToDriver::ClickToDial {
+            number,
+            id: Some(wire_id.clone()),
+        }
+        .to_wire(extended);
+        match win.post_message(&JsValue::from_str(&wire), origin) {
+            Ok(()) => {
+                self.remember(id.clone());
+                if extended {
+                    self.awaiting.insert(wire_id, id);
+                } else {
+                    self.finish(id, DialOutcome::Delivered);
+                }
+            }
+            Err(e) => {
+                let msg = format!(
+                    "could not post to the widget: {}",
+                    webext::js_error_text(&e)
+                );
+                self.finish(id, DialOutcome::Failed(PageError::new("postFailed", msg)));
+            }
+        }
+    }
+
+    fn flush(&mut self) {
+        while self.state == WidgetState::Ready {
+            let Some((id, number)) = self.queue.pop_front() else {
+                break;
+            };
+            self.deliver(id, number);
+        }
+        self.report_status();
+    }
+}
+
+fn drop_message(p: &Shared, reason: &DropReason, what: &str) {
+    debug(&format!("dropped {what}: {reason}"));
+    let mut me = p.borrow_mut();
+    me.drops.record(reason);
+    if me.stats_timer.is_none() {
+        let weak = Rc::downgrade(p);
+        me.stats_timer = Some(Timeout::new(100, move || {
+            if let Some(p) = weak.upgrade() {
+                let mut me = p.borrow_mut();
+                me.stats_timer = None;
+                let drops = me.drops.iter().map(|(k, n)| (k.to_owned(), n)).collect();
+                me.send(&PanelToBackground::Stats { drops });
+            }
+        }));
+    }
+}
+
+fn on_widget_message(p: &Shared, e: &MessageEvent) {
+    let (frame_win, origin) = {
+        let me = p.borrow();
+        (
+            me.frame.as_ref().and_then(|f| f.content_window()),
+            me.origin.clone(),
+        )
+    };
+    let from_widget = match (e.source(), &frame_win) {
+        (Some(src), Some(w)) => js_sys::Object::is(&src, w),
+        _ => false,
+    };
+    if !from_widget {
+        return drop_message(
+            p,
+            &DropReason::WrongSource,
+            "message from a window that is not the widget",
+        );
+    }
+    if origin.as_deref() != Some(e.origin().as_str()) {
+        return drop_message(
+            p,
+            &DropReason::WrongOrigin,
+            &format!("widget message from {}", e.origin()),
+        );
+    }
+    let data = e.data();
+    let text = match data.as_string() {
+        Some(s) => s,
+        None => match js_sys::JSON::stringify(&data) {
+            Ok(s) => s.as_string().unwrap_or_default(),
+            Err(_) => return drop_message(p, &DropReason::NotJson, "widget message"),
+        },
+    };
+    let msg = match DriverToBridge::decode_text(&text) {
+        Ok(m) => m,
+        Err(reason) => return drop_message(p, &reason, "widget message"),
+    };
+    let mut me = p.borrow_mut();
+    match msg {
+        DriverToBridge::Hello { driver, version } => {
+            info(&format!(
+                "widget driver introduced itself: {driver} {version}"
+            ));
+            me.driver = DriverKind::Extended {
+                name: driver,
+                version,
+            };
+            me.report_status();
+        }
+        DriverToBridge::StockConversationLoaded(c) => {
+            me.send(&PanelToBackground::DriverEvent {
+                event: DriverEvent::ConversationLoaded(c),
+            });
+        }
+        DriverToBridge::Event(event) => {
+            if let DriverEvent::PanelVisibility(v) = &event {
+                me.send(&PanelToBackground::ShowPanel { visible: v.visible });
+            }
+            me.send(&PanelToBackground::DriverEvent { event });
+        }
+        DriverToBridge::Reply { id, result } => {
+            if let Some(dial) = me.awaiting.remove(&id) {
+                let outcome = match result {
+                    Ok(_) => DialOutcome::Accepted,
+                    Err(e) => DialOutcome::Failed(PageError::new(&e.code, e.message)),
+                };
+                me.finish(dial, outcome);
+            }
+        }
+    }
+}
+
+fn on_probe(p: &Shared, report: ProbeReport) {
+    let mut me = p.borrow_mut();
+    match report {
+        ProbeReport::Alive { doc } => {
+            me.doc = Some(doc);
+            me.timer = None;
+            me.driver = DriverKind::Unknown;
+            me.set_state(WidgetState::Alive);
+            show_view("widget", "");
+            // Give the driver the same time to bind before saying it did not.
+            let timeout = me.config.as_ref().map_or(15_000, |c| c.liveness_timeout_ms);
+            let weak = Rc::downgrade(p);
+            me.timer = Some(Timeout::new(timeout, move || {
+                if let Some(p) = weak.upgrade() {
+                    on_timeout(&p);
+                }
+            }));
+        }
+        ProbeReport::DriverReady { doc } => {
+            if me.doc.as_deref() != Some(doc.as_str()) {
+                return;
+            }
+            me.timer = None;
+            if me.driver == DriverKind::Unknown {
+                me.driver = DriverKind::Stock;
+            }
+            util::set_text("note", "");
+            me.state = WidgetState::Ready;
+            info(&format!(
+                "widget driver ready; delivering {} queued dial(s)",
+                me.queue.len()
+            ));
+            me.flush();
+        }
+        ProbeReport::Gone { doc } => {
+            if me.doc.as_deref() != Some(doc.as_str()) {
+                return;
+            }
+            me.doc = None;
+            me.driver = DriverKind::Unknown;
+            me.set_state(WidgetState::Loading);
+            let timeout = me.config.as_ref().map_or(15_000, |c| c.liveness_timeout_ms);
+            let weak = Rc::downgrade(p);
+            me.timer = Some(Timeout::new(timeout, move || {
+                if let Some(p) = weak.upgrade() {
+                    on_timeout(&p);
+                }
+            }));
+        }
+    }
+}
+
+fn on_dial(p: &Shared, id: DialId, number: E164) {
+    let mut me = p.borrow_mut();
+    if me.delivered.contains(&id) || me.queue.iter().any(|(q, _)| *q == id) {
+        // A resend after the worker restarted: it was (or will be) delivered once already.
+        if me.delivered.contains(&id) {
+            me.finish(id, DialOutcome::Delivered);
+        }
+        return;
+    }
+    if me.state == WidgetState::Ready {
+        me.deliver(id, number);
+    } else if me.queue.len() < MAX_QUEUE {
+        me.queue.push_back((id, number));
+        me.report_status();
+    } else {
+        warn(&format!(
+            "dial queue full ({MAX_QUEUE}); refusing a dial until the softphone is ready"
+        ));
+        let e = PageError::new(
+            "queueFull",
+            format!("{MAX_QUEUE} calls are already waiting for the softphone to start"),
+        );
+        me.finish(id, DialOutcome::Failed(e));
+    }
+}
+
+fn connect(p: &Shared) {
+    let port = match webext::runtime::connect("panel") {
+        Ok(port) => port,
+        Err(e) => return warn(&format!("cannot reach the background worker: {e}")),
+    };
+    let weak = Rc::downgrade(p);
+    let on_msg = port.on_message(move |text| {
+        let Some(p) = weak.upgrade() else { return };
+        match ext::decode::<BackgroundToPanel>(&text) {
+            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
+            Ok(BackgroundToPanel::Probe { report }) => on_probe(&p, report),
+            Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
+            Err(reason) => drop_message(&p, &reason, "message from the worker"),
+        }
+    });
+    let weak = Rc::downgrade(p);
+    let on_disc = port.on_disconnect(move || {
+        let Some(p) = weak.upgrade() else { return };
+        {
+            let mut me = p.borrow_mut();
+            me.port = None;
+            me.port_listeners.clear();
+        }
+        if webext::context_alive() {
+            // The worker stopped; connecting again restarts it.
+            connect(&p);
+        }
+    });
+    let mut me = p.borrow_mut();
+    me.port_listeners = [on_msg, on_disc].into_iter().flatten().collect();
+    me.port = Some(port);
+    me.send(&PanelToBackground::Hello);
+    me.report_status();
+}

@@ -1,0 +1,178 @@
+//! Messages between the extension's own contexts: content script, background worker, panel frame
+//! and the probe that runs inside the widget's frame.
+//!
+//! They travel as JSON text over `chrome.runtime` ports and messages, which page scripts can
+//! neither read nor forge. They are still decoded with the same bounded decoder: a bug in one
+//! context must not crash another.
+
+use crate::driver::{DriverEvent, DriverRequest};
+use crate::page::{BridgeStatus, PageError, PageEvent};
+use crate::{json, DropReason, E164};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// Identifies one click-to-dial across retries: the content script's session and its counter.
+/// The panel delivers each id at most once, so a resend after a worker restart never dials twice.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DialId {
+    pub session: String,
+    pub seq: u64,
+}
+
+/// How a click-to-dial ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum DialOutcome {
+    /// Posted to a bound driver (the stock driver gives no further answer).
+    Delivered,
+    /// The extended driver confirmed that the SDK took the number.
+    Accepted,
+    Failed(PageError),
+}
+
+/// Content script → background (over the content script's port).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum ContentToBackground {
+    Hello {
+        session: String,
+        url: String,
+    },
+    Dial {
+        id: DialId,
+        number: E164,
+    },
+    /// A request for the extended driver from the page (presence and the like).
+    DriverRequest {
+        id: DialId,
+        request: DriverRequest,
+    },
+    GetStatus,
+    /// Drop counters of this page's bridge, for diagnostics and the tests.
+    Stats {
+        drops: Vec<(String, u64)>,
+    },
+}
+
+/// Background → content script.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum BackgroundToContent {
+    /// The worker's answer to `Hello`.
+    Welcome {
+        version: String,
+    },
+    DialResult {
+        id: DialId,
+        outcome: DialOutcome,
+    },
+    Event {
+        event: PageEvent,
+    },
+    Status {
+        status: BridgeStatus,
+    },
+    TogglePanel,
+    ShowPanel,
+}
+
+/// Panel frame → background (over the panel's port).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum PanelToBackground {
+    Hello,
+    DialResult {
+        id: DialId,
+        outcome: DialOutcome,
+    },
+    DriverEvent {
+        event: DriverEvent,
+    },
+    Status {
+        status: BridgeStatus,
+    },
+    /// The SDK asked for the panel to be shown or hidden.
+    ShowPanel {
+        visible: bool,
+    },
+    Stats {
+        drops: Vec<(String, u64)>,
+    },
+}
+
+/// Background → panel frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum BackgroundToPanel {
+    Dial { id: DialId, number: E164 },
+    Probe { report: ProbeReport },
+    GetStatus,
+}
+
+/// What the probe inside the widget's frame reports. `doc` is random per widget document, so a
+/// report from a document that has since been replaced can be told apart.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum ProbeReport {
+    /// The widget's document runs: proof of life, which the frame's `load` event is not.
+    Alive { doc: String },
+    /// The widget bound its CTI driver (`bindEvents` returned): click-to-dial can be delivered.
+    DriverReady { doc: String },
+    /// The widget's document is going away (reload or navigation).
+    Gone { doc: String },
+}
+
+/// One-shot messages to the background (`chrome.runtime.sendMessage`), from contexts that hold
+/// no port: the probe in the widget frame, the popup, the options page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "camelCase")]
+pub enum OneShot {
+    Probe {
+        report: ProbeReport,
+    },
+    Ping,
+    /// The options page saved a configuration: re-register content scripts now.
+    ConfigSaved,
+}
+
+/// Decodes any of the enums above from JSON text.
+pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, DropReason> {
+    let v = json::parse_bounded(text)?;
+    serde_json::from_value(v).map_err(|e| DropReason::WrongShape(e.to_string()))
+}
+
+/// Encodes any of the enums above as JSON text.
+pub fn encode<T: Serialize>(msg: &T) -> String {
+    serde_json::to_string(msg).unwrap_or_else(|_| "null".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        let n = E164::parse("+14255550100").unwrap_or_else(|_| unreachable!());
+        let m = ContentToBackground::Dial {
+            id: DialId {
+                session: "s".into(),
+                seq: 3,
+            },
+            number: n,
+        };
+        assert_eq!(decode::<ContentToBackground>(&encode(&m)), Ok(m));
+        let p = BackgroundToPanel::Probe {
+            report: ProbeReport::Alive { doc: "d".into() },
+        };
+        assert_eq!(decode::<BackgroundToPanel>(&encode(&p)), Ok(p));
+    }
+
+    #[test]
+    fn refuses_a_bad_number_inside() {
+        let t = r#"{"t":"dial","id":{"session":"s","seq":1},"number":"12"}"#;
+        assert!(matches!(
+            decode::<ContentToBackground>(t),
+            Err(DropReason::WrongShape(_))
+        ));
+    }
+}

@@ -1,0 +1,174 @@
+//! Bindings for the `chrome.*` extension APIs the project uses — here and nowhere else.
+//!
+//! Every call looks the API up at run time and returns `Result<_, ExtError>` instead of
+//! throwing: an API missing in this context (content scripts have no `chrome.scripting`), a
+//! permission not granted or an extension context invalidated by a reload all become values.
+//! Listeners are owned by [`Listener`], which removes the JS callback when dropped.
+
+use js_sys::{Array, Function, Object, Promise, Reflect};
+use std::fmt;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+pub mod permissions;
+pub mod runtime;
+pub mod scripting;
+pub mod storage;
+pub mod tabs;
+
+/// Why an extension API call did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ExtError {
+    /// The API does not exist in this context or browser (or the extension was reloaded).
+    Unavailable(String),
+    /// The API threw or its promise rejected, with the browser's message.
+    Failed(String),
+}
+
+impl fmt::Display for ExtError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExtError::Unavailable(p) => write!(f, "extension API {p} is not available here"),
+            ExtError::Failed(m) => write!(f, "extension API call failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for ExtError {}
+
+/// A readable message out of whatever JavaScript threw.
+pub fn js_error_text(e: &JsValue) -> String {
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    e.as_string().unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// The extension namespace: `chrome`, or Firefox's `browser` where `chrome` is missing.
+fn namespace() -> Result<JsValue, ExtError> {
+    let global = js_sys::global();
+    for name in ["chrome", "browser"] {
+        if let Ok(v) = Reflect::get(&global, &JsValue::from_str(name)) {
+            if v.is_object() {
+                return Ok(v);
+            }
+        }
+    }
+    Err(ExtError::Unavailable("chrome".into()))
+}
+
+/// Looks up `chrome.<path...>`.
+pub(crate) fn api(path: &[&str]) -> Result<JsValue, ExtError> {
+    let mut v = namespace()?;
+    for key in path {
+        v = Reflect::get(&v, &JsValue::from_str(key))
+            .map_err(|_| ExtError::Unavailable(path.join(".")))?;
+        if v.is_undefined() || v.is_null() {
+            return Err(ExtError::Unavailable(path.join(".")));
+        }
+    }
+    Ok(v)
+}
+
+/// Calls `chrome.<path>.<method>(...args)` and awaits the result if it is a promise.
+pub(crate) async fn call(
+    path: &[&str],
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, ExtError> {
+    let out = call_sync(path, method, args)?;
+    match out.dyn_into::<Promise>() {
+        Ok(p) => JsFuture::from(p)
+            .await
+            .map_err(|e| ExtError::Failed(js_error_text(&e))),
+        Err(v) => Ok(v),
+    }
+}
+
+/// Calls `chrome.<path>.<method>(...args)` without waiting.
+pub(crate) fn call_sync(
+    path: &[&str],
+    method: &str,
+    args: &[JsValue],
+) -> Result<JsValue, ExtError> {
+    let target = api(path)?;
+    let f: Function = Reflect::get(&target, &JsValue::from_str(method))
+        .ok()
+        .and_then(|f| f.dyn_into().ok())
+        .ok_or_else(|| ExtError::Unavailable(format!("{}.{method}", path.join("."))))?;
+    let arr: Array = args.iter().collect();
+    f.apply(&target, &arr)
+        .map_err(|e| ExtError::Failed(js_error_text(&e)))
+}
+
+/// Builds a plain object from key/value pairs.
+pub fn object(pairs: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in pairs {
+        // Defining a property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
+/// Reads `obj[key]`, `undefined` if absent or unreadable.
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+type Callback = Closure<dyn FnMut(JsValue, JsValue, JsValue)>;
+
+/// A callback registered on a `chrome.*` event; dropping it removes the callback.
+pub struct Listener {
+    event: JsValue,
+    closure: Callback,
+}
+
+impl Listener {
+    /// Adds `f` to the event at `chrome.<path>` (e.g. `["storage", "onChanged"]`).
+    pub fn on(
+        path: &[&str],
+        f: impl FnMut(JsValue, JsValue, JsValue) + 'static,
+    ) -> Result<Listener, ExtError> {
+        Self::on_value(api(path)?, f)
+    }
+
+    /// Adds `f` to an event object obtained elsewhere (a port's `onMessage`).
+    pub fn on_value(
+        event: JsValue,
+        f: impl FnMut(JsValue, JsValue, JsValue) + 'static,
+    ) -> Result<Listener, ExtError> {
+        let closure: Callback = Closure::new(f);
+        let add: Function = Reflect::get(&event, &JsValue::from_str("addListener"))
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(|| ExtError::Unavailable("addListener".into()))?;
+        add.call1(&event, closure.as_ref())
+            .map_err(|e| ExtError::Failed(js_error_text(&e)))?;
+        Ok(Listener { event, closure })
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        if let Ok(remove) = Reflect::get(&self.event, &JsValue::from_str("removeListener")) {
+            if let Some(remove) = remove.dyn_ref::<Function>() {
+                // Fails only when the extension context is already gone; nothing to undo then.
+                let _ = remove.call1(&self.event, self.closure.as_ref());
+            }
+        }
+    }
+}
+
+impl fmt::Debug for Listener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Listener")
+    }
+}
+
+/// True while this context's extension is alive. After the extension is reloaded or updated a
+/// content script keeps running but `chrome.runtime.id` disappears: it must clean up and stop.
+pub fn context_alive() -> bool {
+    runtime::id().is_some()
+}

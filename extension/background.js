@@ -1,0 +1,17 @@
+// Thin loader of the Rust background worker. Every listener is registered synchronously, at the
+// top level, so that Chrome can wake a stopped worker for its events; each one waits for the
+// wasm to be ready and hands over to Rust.
+import init, * as bg from './wasm/background.js';
+
+const ready = init({ module_or_path: chrome.runtime.getURL('wasm/background_bg.wasm') }).then(() => bg.start());
+const later = (f) => (...args) => { ready.then(() => f(...args)); };
+
+chrome.runtime.onConnect.addListener(later(bg.on_connect));
+chrome.runtime.onMessage.addListener((msg, sender, reply) => {
+  ready.then(() => bg.on_message(msg, sender)).then(reply, () => reply(null));
+  return true; // the reply comes asynchronously
+});
+chrome.storage.onChanged.addListener(later(bg.on_storage_changed));
+chrome.tabs.onRemoved.addListener(later(bg.on_tab_removed));
+chrome.commands?.onCommand.addListener(later(bg.on_command));
+chrome.runtime.onStartup.addListener(() => {}); // waking on browser start runs start() above

@@ -1,0 +1,117 @@
+// Issue 3, the relay: click-to-dial from the page API reaches the emulator's SDK as
+// clickToDial({number}) with the E.164 string; dials sent before the driver is ready arrive
+// exactly once, in order, and a widget reload replays nothing; a conversation loaded in the
+// widget reaches the page's listener; a new widget URL saved in the options is followed by an
+// open tab at once, and only the new origin is trusted.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, waitFor, sleep } from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await launch();
+});
+after(async () => h?.close());
+
+const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
+
+test('a click-to-dial from the page API reaches the SDK as clickToDial({number}) in E.164', async () => {
+  assert.match(await configure(h), /^Saved/);
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const reply = await page.evaluate(() => window.crmDial('+1 (425) 555-0100'));
+  assert.equal(reply.kind, 'reply');
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  assert.deepEqual(reply.data, { delivered: true });
+  assert.deepEqual(await dials(widget), ['+14255550100']);
+  // What reached the widget is exactly the stock driver's wire format, from the extension frame.
+  const received = await widget.evaluate(() => window.__emu.received.map((r) => ({ data: r.data, fromParent: r.fromParent, origin: r.origin })));
+  assert.deepEqual(received.map((r) => r.data), ['{"messageType":"clickToDial","messageData":{"number":"+14255550100"}}']);
+  assert.equal(received[0].fromParent, true);
+  assert.equal(received[0].origin, `chrome-extension://${h.extId}`);
+  // A number that is not one gets an error reply and never reaches the widget.
+  const bad = await page.evaluate(() => window.crmDial('call me maybe'));
+  assert.equal(bad.ok, false);
+  assert.equal(bad.error.code, 'badNumber');
+  assert.deepEqual(await dials(widget), ['+14255550100']);
+  await page.close();
+});
+
+test('dials sent before the driver is ready arrive exactly once, in order; a widget reload replays none', async () => {
+  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 2500 }) }), /^Saved/);
+  const { page } = await openCrm(h, 'permissive.html');
+  const numbers = ['+14255550101', '+14255550102', '+442079460958'];
+  // Fire all three at once, before the (delayed) driver has bound.
+  const replies = page.evaluate((ns) => Promise.all(ns.map((n) => window.crmDial(n, 20000))), numbers);
+  const widget = await widgetFrame(h, page);
+  assert.equal(await widget.evaluate(() => window.__emu.driverBound), false, 'the driver bound too early for this test');
+  const panel = await panelFrame(h, page);
+  await panel.waitForFunction(() => /not started/.test(document.getElementById('driver').textContent));
+  await driverBound(widget, 15000);
+  const r = await replies;
+  assert.ok(r.every((x) => x.ok), JSON.stringify(r));
+  await waitFor(async () => (await dials(widget)).length === 3, 'three dials');
+  await sleep(300);
+  assert.deepEqual(await dials(widget), numbers);
+
+  // Reload the widget: a new emulator instance, and nothing is delivered again.
+  const first = await widget.evaluate(() => window.__emu.instanceId);
+  await widget.evaluate(() => location.reload());
+  const again = await waitFor(async () => {
+    const w = await widgetFrame(h, page);
+    const id = await w.evaluate(() => window.__emu.instanceId).catch(() => first);
+    return id !== first && w;
+  }, 'reloaded widget', 15000);
+  await driverBound(again, 15000);
+  await sleep(500);
+  assert.deepEqual(await dials(again), []);
+  // And the bridge still works after the reload.
+  await page.evaluate(() => window.crmDial('+14255550103'));
+  await waitFor(async () => (await dials(again)).length === 1, 'dial after reload');
+  assert.deepEqual(await dials(again), ['+14255550103']);
+  await page.close();
+});
+
+test('a conversation loaded in the widget reaches the page listener with the customer number', async () => {
+  assert.match(await configure(h), /^Saved/);
+  for (const file of ['permissive.html', 'strict.html']) {
+    const { page } = await openCrm(h, file);
+    const widget = await widgetFrame(h, page);
+    await driverBound(widget);
+    const sent = await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Zoë O\'Brien' }));
+    await page.waitForFunction(() => window.crmLog.some((m) => m.type === 'conversationLoaded'));
+    const ev = await page.evaluate(() => window.crmLog.find((m) => m.type === 'conversationLoaded'));
+    assert.equal(ev.channel, 'ccaas-bridge');
+    assert.equal(ev.v, 1);
+    assert.equal(ev.kind, 'event');
+    assert.equal(ev.data.customerPhoneNumber, '+14255550123');
+    assert.equal(ev.data.customerName, 'Zoë O\'Brien');
+    assert.equal(ev.data.liveWorkItemId, sent.liveWorkItemId);
+    await page.close();
+  }
+});
+
+test('a widget URL saved in the options reaches an open tab without a reload, and only its origin is trusted', async () => {
+  assert.match(await configure(h), /^Saved/);
+  const { page, lines } = await openCrm(h, 'permissive.html');
+  const oldWidget = await widgetFrame(h, page);
+  await driverBound(oldWidget);
+  const otherUrl = h.server.widgetUrl({}, 'other.localhost');
+  assert.match(await configure(h, { widgetUrl: otherUrl }), /^Saved/);
+  const widget = await waitFor(async () => {
+    const w = await widgetFrame(h, page).catch(() => null);
+    const origin = w && (await w.evaluate(() => location.origin).catch(() => null));
+    return origin === h.server.origins.other && w;
+  }, 'the new widget in the open tab', 15000);
+  await driverBound(widget);
+  const panel = await panelFrame(h, page);
+  await panel.waitForFunction(() => document.body.dataset.driver === 'stock');
+  assert.equal(lines.filter((l) => l.includes('content script started')).length, 1, 'the page was not reloaded');
+  await page.evaluate(() => window.crmDial('+14255550104'));
+  await waitFor(async () => (await dials(widget)).length === 1, 'dial to the new widget');
+  await widget.evaluate(() => window.__emu.loadConversation());
+  await page.waitForFunction(() => window.crmLog.some((m) => m.type === 'conversationLoaded'));
+  await page.close();
+  assert.match(await configure(h), /^Saved/);
+});
