@@ -4,7 +4,7 @@
 // Run through scripts/demo.sh, which installs and builds first.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { launch, configure, openCrm, widgetFrame, driverBound, panelFrame, waitFor } from '../tests/e2e/harness.mjs';
+import { launch, configure, openCrm, openOptions, setSites, widgetFrame, driverBound, panelFrame } from '../tests/e2e/harness.mjs';
 
 const args = process.argv.slice(2);
 const headless = args.includes('--headless') || !process.env.DISPLAY;
@@ -23,10 +23,11 @@ try {
   console.log(`[demo] CRM ${h.server.origins.crm}  widget emulator ${h.server.widgetUrl()}`);
 
   // 1. The agent (or admin) sets the widget URL and the CRM site in the options page.
-  const options = await h.context.newPage();
-  await options.goto(h.extUrl('options.html'));
+  const options = await openOptions(h);
   await options.getByLabel('Widget URL').fill(h.server.widgetUrl());
-  await options.getByLabel('CRM sites').fill(h.server.origins.crm);
+  await options.getByLabel('Widget URL').dispatchEvent('input');
+  await setSites(options, [h.server.origins.crm]);
+  await options.setViewportSize({ width: 900, height: 1100 });
   await shot(options, '01-options.png');
   await options.close();
   console.log(`[demo] ${await configure(h)}`);

@@ -50,7 +50,7 @@ test('the extension pages run their Rust module', async () => {
   const page = await h.context.newPage();
   await page.goto(h.extUrl('popup.html'));
   await page.waitForFunction(() => document.getElementById('site-status').textContent !== '…');
-  assert.match(await page.locator('#site-status').textContent(), /enabled|Not enabled|No site|Not configured/);
+  assert.match(await page.locator('#site-status').textContent(), /enabled|Not enabled|cannot run|Not configured/);
   await page.close();
 });
 

@@ -70,21 +70,50 @@ export async function startXvfb() {
   };
 }
 
-/** Fills the options page like an agent and presses Save; resolves with the status text. */
-export async function configure(h, { widgetUrl, sites = [h.server.origins.crm], timeoutSec } = {}) {
+/** Opens the options page once it shows the stored configuration. */
+export async function openOptions(h) {
   const page = await h.context.newPage();
   await page.goto(h.extUrl('options.html'));
-  await page.getByLabel('Widget URL').fill(widgetUrl ?? h.server.widgetUrl());
-  await page.getByLabel('CRM sites').fill(sites.join('\n'));
-  if (timeoutSec) {
-    await page.locator('details summary').click();
-    await page.locator('#liveness-timeout').fill(String(timeoutSec));
+  await page.waitForSelector('body[data-ready="true"]');
+  return page;
+}
+
+/** Replaces the site list on an open options page with `sites`. */
+export async function setSites(page, sites) {
+  while ((await page.locator('#site-list button.remove').count()) > 0) {
+    await page.locator('#site-list button.remove').first().click();
   }
+  for (const s of sites) {
+    await page.getByLabel('Add a site').fill(s);
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+  }
+}
+
+/** Presses Save and resolves with the status text once the save has finished. */
+export async function save(page) {
   await page.getByRole('button', { name: 'Save' }).click();
   await page.waitForFunction(() => /^(Saved|Not saved)/.test(document.getElementById('status').textContent));
-  const status = await page.locator('#status').textContent();
+  return page.locator('#status').textContent();
+}
+
+/** Fills the options page like an agent and presses Save; resolves with the status text. */
+export async function configure(h, { widgetUrl, sites = [h.server.origins.crm], timeoutSec } = {}) {
+  const page = await openOptions(h);
+  await page.getByLabel('Widget URL').fill(widgetUrl ?? h.server.widgetUrl());
+  await setSites(page, sites);
+  await page.locator('details summary').click();
+  await page.locator('#liveness-timeout').fill(String(timeoutSec ?? 15));
+  const status = await save(page);
   await page.close();
   return status;
+}
+
+/** The stored configuration, read by the worker (null when none). */
+export async function storedConfig(h) {
+  return h.worker.evaluate(async () => {
+    const { config } = await chrome.storage.local.get('config');
+    return config ? JSON.parse(config) : null;
+  });
 }
 
 /** Collects console lines of a page (content-script lines included). */

@@ -70,7 +70,8 @@ pub async fn on_message(msg: JsValue, sender: JsValue) -> JsValue {
 
 #[wasm_bindgen]
 pub async fn on_storage_changed(changes: JsValue, area: String) {
-    if area == "local" && !webext::get(&changes, "config").is_undefined() {
+    let config_changed = area == "local" && !webext::get(&changes, "config").is_undefined();
+    if config_changed || area == "managed" {
         registry::sync().await;
     }
 }

@@ -2,17 +2,60 @@
 //! the CRM sites the agent enabled, and the probe plus its page-world hook in the widget's frame.
 
 use crate::{load_config, log};
-use protocol::config::match_pattern;
+use protocol::config::{match_pattern, Config, ManagedPolicy, ALL_SITES_PATTERNS};
 use webext::scripting::{self, ContentScript, World};
+use webext::storage::{self, Area};
+
+/// Writes the administrator's policy over the stored configuration (field by field), so that
+/// every context, which reads only `storage.local`, follows it.
+async fn apply_policy() {
+    let Ok(Some(text)) = storage::get_all_text(Area::Managed).await else {
+        return;
+    };
+    let Ok(v) = protocol::json::parse_bounded(&text) else {
+        return;
+    };
+    let (policy, warnings) = ManagedPolicy::from_value(&v);
+    for w in warnings {
+        log(&w);
+    }
+    if policy == ManagedPolicy::default() {
+        return;
+    }
+    let local = load_config().await;
+    let base = match (&local, &policy.widget_url) {
+        (Some(c), _) => c.clone(),
+        (None, Some(url)) => match Config::new(url, &[]) {
+            Ok(c) => c,
+            Err(_) => return,
+        },
+        (None, None) => return,
+    };
+    let merged = policy.apply(base);
+    if local.as_ref() != Some(&merged) {
+        match storage::set_text(Area::Local, "config", &merged.to_text()).await {
+            Ok(()) => log("configuration updated from the administrator's policy"),
+            Err(e) => log(&format!(
+                "the administrator's policy could not be applied: {e}"
+            )),
+        }
+    }
+}
 
 pub async fn sync() {
+    apply_policy().await;
     let scripts = match load_config().await {
         Some(c) => {
             let mut list = Vec::new();
-            if !c.sites.is_empty() {
+            let crm: Vec<String> = if c.all_sites {
+                ALL_SITES_PATTERNS.iter().map(|p| (*p).to_owned()).collect()
+            } else {
+                c.sites.iter().map(|s| match_pattern(s)).collect()
+            };
+            if !crm.is_empty() {
                 list.push(ContentScript {
                     id: "crm".into(),
-                    matches: c.sites.iter().map(|s| match_pattern(s)).collect(),
+                    matches: crm,
                     js: vec!["content.js".into()],
                     all_frames: false,
                     run_at: "document_idle",

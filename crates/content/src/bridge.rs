@@ -11,7 +11,7 @@ use crate::panel::Panel;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use gloo_utils::format::JsValueSerdeExt;
-use protocol::config::{site_covers, stored_sites};
+use protocol::config::PageView;
 use protocol::drop::DropCounters;
 use protocol::ext::{self, BackgroundToContent, ContentToBackground, DialId, DialOutcome};
 use protocol::page::{
@@ -38,8 +38,8 @@ pub struct Bridge {
     window: Window,
     origin: String,
     session: String,
-    /// The enabled sites, `None` until the stored configuration is read (or when it is unusable).
-    sites: Option<Vec<String>>,
+    /// This page's view of the configuration, `None` until read (or when it is unusable).
+    view: Option<PageView>,
     port: Option<Port>,
     port_listeners: Vec<Listener>,
     pending: BTreeMap<u64, Pending>,
@@ -69,7 +69,7 @@ pub fn start(window: Window) {
         window: window.clone(),
         origin,
         session: log::random_id(),
-        sites: None,
+        view: None,
         port: None,
         port_listeners: Vec::new(),
         pending: BTreeMap::new(),
@@ -107,26 +107,27 @@ pub fn start(window: Window) {
 
     connect(&bridge);
     let weak = Rc::downgrade(&bridge);
+    let origin = bridge.borrow().origin.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let config = load_config().await;
+        let view = load_config(&origin).await;
         if let Some(b) = weak.upgrade() {
-            apply_config(&b, config);
+            apply_config(&b, view);
         }
     });
 }
 
-async fn load_config() -> Option<Vec<String>> {
+async fn load_config(origin: &str) -> Option<PageView> {
     let text = storage::get_text(Area::Local, "config")
         .await
         .ok()
         .flatten()?;
-    parse_sites(&text)
+    parse_view(&text, origin)
 }
 
-fn parse_sites(text: &str) -> Option<Vec<String>> {
+fn parse_view(text: &str, origin: &str) -> Option<PageView> {
     let value = protocol::json::parse_bounded(text).ok()?;
-    match stored_sites(&value) {
-        Ok(s) => Some(s),
+    match PageView::from_stored(&value, origin) {
+        Ok(v) => Some(v),
         Err(e) => {
             log::warn(&format!("ignoring the stored configuration: {e}"));
             None
@@ -134,19 +135,17 @@ fn parse_sites(text: &str) -> Option<Vec<String>> {
     }
 }
 
-fn apply_config(b: &Shared, sites: Option<Vec<String>>) {
+fn apply_config(b: &Shared, view: Option<PageView>) {
     let mut me = b.borrow_mut();
-    let enabled = sites
-        .as_ref()
-        .is_some_and(|s| s.iter().any(|s| site_covers(s, &me.origin)));
-    me.sites = sites;
+    let enabled = view.is_some_and(|v| v.enabled && v.settings.panel);
+    me.view = view;
     if enabled && me.panel.is_none() {
         me.panel = Panel::create(&me.window);
         if let (Some(p), Some(s)) = (&me.panel, &me.status) {
             p.show_status(s);
         }
     } else if !enabled && me.panel.take().is_some() {
-        log::info("this site is no longer enabled: panel removed");
+        log::info("the panel is switched off for this site: removed");
     }
 }
 
@@ -156,7 +155,8 @@ fn on_storage_changed(b: &Shared, area: &str, key: &str, value: JsValue) {
     }
     match key {
         "config" => {
-            apply_config(b, value.as_string().and_then(|t| parse_sites(&t)));
+            let origin = b.borrow().origin.clone();
+            apply_config(b, value.as_string().and_then(|t| parse_view(&t, &origin)));
         }
         "panel" => {
             let me = b.borrow();
@@ -199,10 +199,7 @@ impl Bridge {
     }
 
     fn enabled(&self) -> bool {
-        let origin = &self.origin;
-        self.sites
-            .as_ref()
-            .is_some_and(|s| s.iter().any(|s| site_covers(s, origin)))
+        self.view.is_some_and(|v| v.enabled)
     }
 }
 
@@ -270,7 +267,7 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
         }
     };
     // Checked after decoding so that an own echo on a not-yet-configured page is not counted.
-    if !enabled && b.borrow().sites.is_some() {
+    if !enabled && b.borrow().view.is_some() {
         drop_message(b, &DropReason::SiteNotEnabled, "page request");
         b.borrow().reply(
             &request.id,

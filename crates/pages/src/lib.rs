@@ -1,6 +1,7 @@
 //! The extension's own pages, one wasm module for all of them: `extension/page.js` starts the
 //! page named by `<body data-page="...">`.
 
+mod managed;
 pub mod options;
 pub mod panel;
 pub mod popup;

@@ -1,36 +1,180 @@
-//! The toolbar popup: whether the current site is enabled, and the way to the options page.
+//! The toolbar popup: whether the current site is enabled, switches to enable or disable it and
+//! its number detection, and the way to the options page.
+//!
+//! `popup.html?tab=<id>` shows the popup for a given tab instead of the active one (how the
+//! e2e tests, which cannot click the toolbar, open it).
 
+use crate::managed;
 use crate::util::{by_id, load_config, set_text};
 use gloo_events::EventListener;
+use protocol::config::{match_pattern, parse_site, Config};
+use protocol::ext::{self, OneShot};
 use std::cell::RefCell;
-use web_sys::Element;
+use web_sys::{Element, HtmlInputElement};
+use webext::storage::{self, Area};
+
+#[derive(Default)]
+struct State {
+    origin: Option<String>,
+    listeners: Vec<EventListener>,
+}
 
 thread_local! {
-    static LISTENERS: RefCell<Vec<EventListener>> = const { RefCell::new(Vec::new()) };
+    static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+fn on(id: &str, event: &'static str, f: impl FnMut(&web_sys::Event) + 'static) {
+    if let Some(el) = by_id::<Element>(id) {
+        let l = EventListener::new(&el, event, f);
+        STATE.with(|s| s.borrow_mut().listeners.push(l));
+    }
+}
+
+fn checkbox(id: &str) -> Option<HtmlInputElement> {
+    by_id::<HtmlInputElement>(id)
 }
 
 pub fn start() {
-    if let Some(b) = by_id::<Element>("open-options") {
-        let l = EventListener::new(&b, "click", |_| {
-            wasm_bindgen_futures::spawn_local(async {
-                let _ = webext::runtime::open_options_page().await;
-            });
+    on("open-options", "click", |_| {
+        wasm_bindgen_futures::spawn_local(async {
+            let _ = webext::runtime::open_options_page().await;
         });
-        LISTENERS.with(|ls| ls.borrow_mut().push(l));
-    }
-    wasm_bindgen_futures::spawn_local(async {
-        let tab = webext::tabs::active_tab().await.ok().flatten();
-        let origin = tab.and_then(|(_, url)| url).and_then(|u| {
-            let (scheme, rest) = u.split_once("://")?;
-            Some(format!("{scheme}://{}", rest.split('/').next()?))
-        });
-        let config = load_config().await.ok().flatten();
-        let text = match (config, origin) {
-            (None, _) => "Not configured yet: set the widget URL in the options.".to_owned(),
-            (Some(c), Some(o)) if c.covers(&o) => format!("Softphone enabled on {o}"),
-            (Some(_), Some(o)) => format!("Not enabled on {o}"),
-            (Some(_), None) => "No site in this tab.".to_owned(),
-        };
-        set_text("site-status", &text);
     });
+    on("site-enabled", "change", |_| {
+        let on = checkbox("site-enabled").is_some_and(|c| c.checked());
+        wasm_bindgen_futures::spawn_local(set_enabled(on));
+    });
+    on("site-detection", "change", |_| {
+        let on = checkbox("site-detection").is_some_and(|c| c.checked());
+        wasm_bindgen_futures::spawn_local(set_detection(on));
+    });
+    wasm_bindgen_futures::spawn_local(refresh());
+}
+
+/// The origin of the tab the popup is about.
+async fn tab_origin() -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let wanted: Option<i32> = search.strip_prefix("?tab=").and_then(|t| t.parse().ok());
+    let url = match wanted {
+        Some(id) => webext::tabs::get(id).await.ok().flatten(),
+        None => webext::tabs::active_tab()
+            .await
+            .ok()
+            .flatten()
+            .and_then(|(_, u)| u),
+    }?;
+    let (scheme, rest) = url.split_once("://")?;
+    if scheme != "https" && scheme != "http" {
+        return None;
+    }
+    parse_site(&format!(
+        "{scheme}://{}",
+        rest.split(['/', '?', '#']).next()?
+    ))
+    .ok()
+}
+
+async fn refresh() {
+    let origin = tab_origin().await;
+    STATE.with(|s| s.borrow_mut().origin = origin.clone());
+    let config = load_config().await.ok().flatten();
+    let policy = managed::load().await;
+    let (enabled, detection) = (checkbox("site-enabled"), checkbox("site-detection"));
+    let (Some(enabled), Some(detection)) = (enabled, detection) else {
+        return;
+    };
+    let (text, on, det, can_toggle) = match (&config, &origin) {
+        (None, _) => (
+            "Not configured yet: set the widget URL in the options.".to_owned(),
+            false,
+            false,
+            false,
+        ),
+        (Some(_), None) => (
+            "The softphone cannot run on this page.".to_owned(),
+            false,
+            false,
+            false,
+        ),
+        (Some(c), Some(o)) => {
+            let listed = c.sites.contains(o);
+            let on = c.covers(o);
+            let text = match (on, c.all_sites && !listed) {
+                (true, true) => format!("Enabled on {o} (all sites are enabled in the options)"),
+                (true, false) => format!("Enabled on {o}"),
+                (false, _) => format!("Not enabled on {o}"),
+            };
+            let lockable = policy.sites.is_none() && (!c.all_sites || listed);
+            (text, on, on && c.settings_for(o).detection, lockable)
+        }
+    };
+    set_text("site-status", &text);
+    enabled.set_checked(on);
+    enabled.set_disabled(!can_toggle);
+    detection.set_checked(det);
+    detection.set_disabled(!on);
+}
+
+async fn save(config: &Config, status: &str) {
+    match storage::set_text(Area::Local, "config", &config.to_text()).await {
+        Ok(()) => {
+            let _ = webext::runtime::send_message(&ext::encode(&OneShot::ConfigSaved)).await;
+            set_text("popup-error", "");
+            set_text("site-status", status);
+        }
+        Err(e) => set_text("popup-error", &format!("Not saved: {e}")),
+    }
+    refresh().await;
+}
+
+async fn set_enabled(on: bool) {
+    let origin = STATE.with(|s| s.borrow().origin.clone());
+    let (Some(origin), Ok(Some(mut config))) = (origin, load_config().await) else {
+        return;
+    };
+    if on {
+        // Asked first, inside the change event's gesture.
+        match webext::permissions::request(&[match_pattern(&origin)]).await {
+            Ok(true) => {}
+            _ => {
+                set_text(
+                    "popup-error",
+                    "The browser did not grant access to this site.",
+                );
+                return refresh().await;
+            }
+        }
+        if !config.sites.contains(&origin) {
+            config.sites.push(origin.clone());
+        }
+        save(&config, &format!("Enabled on {origin}")).await;
+    } else {
+        config.sites.retain(|s| *s != origin);
+        config.site_settings.remove(&origin);
+        save(
+            &config,
+            &format!("Disabled on {origin}: it stops on the next page load"),
+        )
+        .await;
+    }
+}
+
+async fn set_detection(on: bool) {
+    let origin = STATE.with(|s| s.borrow().origin.clone());
+    let (Some(origin), Ok(Some(mut config))) = (origin, load_config().await) else {
+        return;
+    };
+    if !config.sites.contains(&origin) {
+        return;
+    }
+    config
+        .site_settings
+        .entry(origin.clone())
+        .or_default()
+        .detection = on;
+    config
+        .site_settings
+        .retain(|_, v| *v != protocol::config::SiteSettings::default());
+    let word = if on { "on" } else { "off" };
+    save(&config, &format!("Number detection {word} for {origin}")).await;
 }

@@ -33,6 +33,17 @@ pub async fn get_text(area: Area, key: &str) -> Result<Option<String>, ExtError>
     Ok(get_raw(area, key).await?.and_then(|v| v.as_string()))
 }
 
+/// The whole area as JSON text (`Ok(None)` when it is empty).
+pub async fn get_all_text(area: Area) -> Result<Option<String>, ExtError> {
+    let all = call(&["storage", area.name()], "get", &[JsValue::NULL]).await?;
+    if js_sys::Object::keys(&all.clone().into()).length() == 0 {
+        return Ok(None);
+    }
+    Ok(js_sys::JSON::stringify(&all)
+        .ok()
+        .and_then(|s| s.as_string()))
+}
+
 /// Writes one key as text.
 pub async fn set_text(area: Area, key: &str, text: &str) -> Result<(), ExtError> {
     let items = object(&[(key, JsValue::from_str(text))]);
