@@ -160,6 +160,24 @@ pub enum DriverEvent {
     PanelHeight(Pixels),
 }
 
+/// The `type` of every [`DriverEvent`], as on the wire.
+pub const DRIVER_EVENT_TYPES: [&str; 14] = [
+    "conversationLoaded",
+    "conversationAccepted",
+    "conversationRejected",
+    "statusChanged",
+    "transferred",
+    "consultStarted",
+    "consultEnded",
+    "holdChanged",
+    "muteChanged",
+    "presenceChanged",
+    "focusChanged",
+    "panelVisibility",
+    "panelWidth",
+    "panelHeight",
+];
+
 /// Requests the bridge can make of the extended driver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "camelCase")]
@@ -289,10 +307,12 @@ fn decode_extended(v: &Value) -> Result<DriverToBridge, DropReason> {
             serde_json::from_value(tagged)
                 .map(DriverToBridge::Event)
                 .map_err(|e| {
-                    if e.to_string().contains("unknown variant") {
-                        DropReason::UnknownType(ty.to_owned())
-                    } else {
+                    // Judged by the tag itself: serde's "unknown variant" also names a bad
+                    // value of a nested enum, which is a wrong shape, not an unknown type.
+                    if DRIVER_EVENT_TYPES.contains(&ty) {
                         DropReason::WrongShape(e.to_string())
+                    } else {
+                        DropReason::UnknownType(ty.to_owned())
                     }
                 })
         }
@@ -316,7 +336,12 @@ fn decode_extended(v: &Value) -> Result<DriverToBridge, DropReason> {
 pub(crate) fn check_version(v: &Value) -> Result<(), DropReason> {
     match v.get("v") {
         Some(n) if n.as_u64() == Some(u64::from(PROTOCOL_VERSION)) => Ok(()),
-        Some(n) => Err(DropReason::UnsupportedVersion(n.as_u64().unwrap_or(0))),
+        Some(n) => match n.as_u64() {
+            Some(other) => Err(DropReason::UnsupportedVersion(other)),
+            None => Err(DropReason::WrongShape(format!(
+                "`v` must be the integer {PROTOCOL_VERSION}"
+            ))),
+        },
         None => Err(DropReason::WrongShape("`v` is missing".into())),
     }
 }
@@ -377,6 +402,27 @@ mod tests {
             DriverToBridge::decode_value(&bad),
             Err(DropReason::UnknownType("selfDestruct".into()))
         );
+        let nested = json!({"channel":"ccaas-driver","v":1,"kind":"event","type":"presenceChanged",
+            "data":{"presence":{"presenceId":"p","basePresenceStatus":"ON_FIRE"}}});
+        assert!(matches!(
+            DriverToBridge::decode_value(&nested),
+            Err(DropReason::WrongShape(_))
+        ));
+        let v1s = json!({"channel":"ccaas-driver","v":"1","kind":"event","type":"holdChanged"});
+        assert!(matches!(
+            DriverToBridge::decode_value(&v1s),
+            Err(DropReason::WrongShape(_))
+        ));
+        for t in DRIVER_EVENT_TYPES {
+            let v = json!({"channel":"ccaas-driver","v":1,"kind":"event","type":t,"data":{}});
+            assert!(
+                !matches!(
+                    DriverToBridge::decode_value(&v),
+                    Err(DropReason::UnknownType(_))
+                ),
+                "{t}"
+            );
+        }
         let v2 = json!({"channel":"ccaas-driver","v":2,"kind":"event","type":"holdChanged"});
         assert_eq!(
             DriverToBridge::decode_value(&v2),

@@ -56,12 +56,14 @@ pub struct Refused {
 impl PageInput {
     /// Decodes JSON text (the content script serialises whatever the page posted).
     pub fn decode_text(text: &str) -> Result<PageInput, Refused> {
-        // Cheap test first: most messages on a busy page are not for us and must cost nothing.
-        if !text.contains(PAGE_CHANNEL) {
-            return Ok(PageInput::NotForUs);
+        // Text that does not even parse is someone else's unless it names our channel; text
+        // that parses is judged by its value, so an escaped channel (`ccaas\u002dbridge`) is
+        // recognised like the literal one.
+        match json::parse_bounded(text) {
+            Ok(v) => Self::decode_value(&v),
+            Err(reason) if text.contains(PAGE_CHANNEL) => Err(Refused { id: None, reason }),
+            Err(_) => Ok(PageInput::NotForUs),
         }
-        let v = json::parse_bounded(text).map_err(|reason| Refused { id: None, reason })?;
-        Self::decode_value(&v)
     }
 
     pub fn decode_value(v: &Value) -> Result<PageInput, Refused> {
@@ -314,6 +316,13 @@ mod tests {
             Ok(PageInput::NotForUs)
         );
         assert_eq!(dec(json!("hello")), Ok(PageInput::NotForUs));
+        assert_eq!(PageInput::decode_text("not json"), Ok(PageInput::NotForUs));
+        let escaped =
+            r#"{"channel":"ccaas\u002dbridge","v":1,"kind":"request","id":"r","type":"getStatus"}"#;
+        assert!(matches!(
+            PageInput::decode_text(escaped),
+            Ok(PageInput::Request(_))
+        ));
         let ev = BridgeToPage::Event(PageEvent::ConversationEnded {
             live_work_item_id: "w".into(),
         });
