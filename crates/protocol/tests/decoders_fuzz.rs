@@ -189,22 +189,7 @@ const WORDS: &[&str] = &[
 
 const PAGE_TYPES: [&str; 4] = ["clickToDial", "getStatus", "showPanel", "hidePanel"];
 
-const DRIVER_EVENT_TYPES: [&str; 14] = [
-    "conversationLoaded",
-    "conversationAccepted",
-    "conversationRejected",
-    "statusChanged",
-    "transferred",
-    "consultStarted",
-    "consultEnded",
-    "holdChanged",
-    "muteChanged",
-    "presenceChanged",
-    "focusChanged",
-    "panelVisibility",
-    "panelWidth",
-    "panelHeight",
-];
+use protocol::driver::DRIVER_EVENT_TYPES;
 
 fn gen_unicode_char(r: &mut Rng) -> char {
     match r.below(6) {
