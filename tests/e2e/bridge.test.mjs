@@ -73,6 +73,24 @@ test('dials sent before the driver is ready arrive exactly once, in order; a wid
   await page.close();
 });
 
+test('the queue is bounded: past 32 waiting dials the page is told, and the rest still arrive once', async () => {
+  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 3000 }) }), /^Saved/);
+  const { page } = await openCrm(h, 'permissive.html');
+  const numbers = Array.from({ length: 34 }, (_, i) => `+1425555${String(1000 + i)}`);
+  const replies = page.evaluate((ns) => Promise.all(ns.map((n) => window.crmDial(n, 20000))), numbers);
+  const widget = await widgetFrame(h, page);
+  assert.equal(await widget.evaluate(() => window.__emu.driverBound), false, 'the driver bound too early for this test');
+  await driverBound(widget, 15000);
+  const r = await replies;
+  const refused = r.filter((x) => !x.ok);
+  assert.equal(refused.length, 2, JSON.stringify(refused));
+  assert.ok(refused.every((x) => x.error.code === 'queueFull' && /32/.test(x.error.message)));
+  await waitFor(async () => (await dials(widget)).length === 32, '32 dials');
+  await sleep(300);
+  assert.deepEqual(await dials(widget), numbers.slice(0, 32));
+  await page.close();
+});
+
 test('a conversation loaded in the widget reaches the page listener with the customer number', async () => {
   assert.match(await configure(h), /^Saved/);
   for (const file of ['permissive.html', 'strict.html']) {
