@@ -182,7 +182,7 @@ fn from_panel(tab_id: i32, text: &str) {
         Err(e) => return debug(&format!("dropped a panel message: {e}")),
     };
     match msg {
-        PanelToBackground::Hello => {}
+        PanelToBackground::Hello => to_panel(tab_id, BackgroundToPanel::Welcome),
         PanelToBackground::DialResult { id, outcome } => {
             to_content(tab_id, &BackgroundToContent::DialResult { id, outcome })
         }

@@ -48,6 +48,8 @@ pub struct Bridge {
     drops: DropCounters,
     stats_timer: Option<Timeout>,
     reconnect_timer: Option<Timeout>,
+    /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
+    watchdog: Option<Timeout>,
     panel: Option<Panel>,
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
@@ -78,6 +80,7 @@ pub fn start(window: Window) {
         drops: DropCounters::default(),
         stats_timer: None,
         reconnect_timer: None,
+        watchdog: None,
         panel: None,
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
@@ -333,13 +336,33 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
     }
 }
 
+/// How long a new port may wait for the worker's `Welcome` before it is replaced. A port opened
+/// while Chrome is stopping the worker can be left orphaned, with no `onDisconnect` ever.
+const WELCOME_TIMEOUT_MS: u32 = 1_000;
+
+/// Connects again shortly: right after a disconnect the worker may still be shutting down.
+fn reconnect_soon(b: &Shared, delay_ms: u32) {
+    let weak = Rc::downgrade(b);
+    b.borrow_mut().reconnect_timer = Some(Timeout::new(delay_ms, move || {
+        if let Some(b) = weak.upgrade() {
+            b.borrow_mut().reconnect_timer = None;
+            connect(&b);
+        }
+    }));
+}
+
 /// Opens the port to the worker and (re)sends what is still pending.
 fn connect(b: &Shared) {
+    if !webext::context_alive() {
+        return teardown();
+    }
     let port = match webext::runtime::connect("content") {
         Ok(p) => p,
         Err(e) => {
-            log::warn(&format!("cannot reach the background worker: {e}"));
-            return;
+            log::warn(&format!(
+                "cannot reach the background worker, retrying: {e}"
+            ));
+            return reconnect_soon(b, 500);
         }
     };
     let weak = Rc::downgrade(b);
@@ -354,10 +377,30 @@ fn connect(b: &Shared) {
             on_disconnect(&b);
         }
     });
+    let weak = Rc::downgrade(b);
+    let watchdog = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        let Some(b) = weak.upgrade() else { return };
+        let stale = {
+            let mut me = b.borrow_mut();
+            me.watchdog = None;
+            me.port_listeners.clear();
+            me.port.take()
+        };
+        if let Some(port) = stale {
+            log::debug("no answer on the port: reconnecting");
+            port.disconnect();
+        }
+        reconnect_soon(&b, 0);
+    });
     let mut me = b.borrow_mut();
     me.port_listeners = [on_msg, on_disc].into_iter().flatten().collect();
     me.port = Some(port);
+    me.watchdog = Some(watchdog);
     let url = me.window.location().href().unwrap_or_default();
+    log::debug(&format!(
+        "port to the background worker open; {} dial(s) to resend",
+        me.pending.len()
+    ));
     me.send(&ContentToBackground::Hello {
         session: me.session.clone(),
         url,
@@ -375,6 +418,7 @@ fn connect(b: &Shared) {
 }
 
 fn on_disconnect(b: &Shared) {
+    log::debug("port to the background worker closed");
     {
         let mut me = b.borrow_mut();
         me.port = None;
@@ -386,13 +430,8 @@ fn on_disconnect(b: &Shared) {
         return;
     }
     // The worker was stopped (Chrome does that when idle): reconnect, which restarts it.
-    let weak = Rc::downgrade(b);
-    b.borrow_mut().reconnect_timer = Some(Timeout::new(50, move || {
-        if let Some(b) = weak.upgrade() {
-            b.borrow_mut().reconnect_timer = None;
-            connect(&b);
-        }
-    }));
+    b.borrow_mut().watchdog = None;
+    reconnect_soon(b, 50);
 }
 
 fn on_port_message(b: &Shared, text: &str) {
@@ -403,6 +442,7 @@ fn on_port_message(b: &Shared, text: &str) {
     match msg {
         BackgroundToContent::Welcome { version } => {
             let mut me = b.borrow_mut();
+            me.watchdog = None;
             if !me.welcomed {
                 me.welcomed = true;
                 log::info(&format!("background worker answered (version {version})"));
@@ -460,6 +500,8 @@ pub fn teardown() {
             me.listeners.clear();
             me.ext_listeners.clear();
             me.port_listeners.clear();
+            me.watchdog = None;
+            me.reconnect_timer = None;
             me.panel = None;
             me.port = None;
         }

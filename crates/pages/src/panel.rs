@@ -45,6 +45,9 @@ struct Panel {
     next_wire_id: u64,
     timer: Option<Timeout>,
     stats_timer: Option<Timeout>,
+    /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
+    watchdog: Option<Timeout>,
+    reconnect_timer: Option<Timeout>,
     drops: DropCounters,
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
@@ -76,6 +79,8 @@ pub fn start() {
         next_wire_id: 1,
         timer: None,
         stats_timer: None,
+        watchdog: None,
+        reconnect_timer: None,
         drops: DropCounters::default(),
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
@@ -494,15 +499,39 @@ fn on_dial(p: &Shared, id: DialId, number: E164) {
     }
 }
 
+/// How long a new port may wait for the worker's `Welcome` before it is replaced. A port opened
+/// while Chrome is stopping the worker can be left orphaned, with no `onDisconnect` ever.
+const WELCOME_TIMEOUT_MS: u32 = 1_000;
+
+/// Connects again shortly: right after a disconnect the worker may still be shutting down.
+fn reconnect_soon(p: &Shared, delay_ms: u32) {
+    let weak = Rc::downgrade(p);
+    p.borrow_mut().reconnect_timer = Some(Timeout::new(delay_ms, move || {
+        if let Some(p) = weak.upgrade() {
+            p.borrow_mut().reconnect_timer = None;
+            connect(&p);
+        }
+    }));
+}
+
 fn connect(p: &Shared) {
+    if !webext::context_alive() {
+        return;
+    }
     let port = match webext::runtime::connect("panel") {
         Ok(port) => port,
-        Err(e) => return warn(&format!("cannot reach the background worker: {e}")),
+        Err(e) => {
+            warn(&format!(
+                "cannot reach the background worker, retrying: {e}"
+            ));
+            return reconnect_soon(p, 500);
+        }
     };
     let weak = Rc::downgrade(p);
     let on_msg = port.on_message(move |text| {
         let Some(p) = weak.upgrade() else { return };
         match ext::decode::<BackgroundToPanel>(&text) {
+            Ok(BackgroundToPanel::Welcome) => p.borrow_mut().watchdog = None,
             Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
             Ok(BackgroundToPanel::Probe { report }) => on_probe(&p, report),
             Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
@@ -512,19 +541,35 @@ fn connect(p: &Shared) {
     let weak = Rc::downgrade(p);
     let on_disc = port.on_disconnect(move || {
         let Some(p) = weak.upgrade() else { return };
+        debug("panel port to the background worker closed");
         {
             let mut me = p.borrow_mut();
             me.port = None;
             me.port_listeners.clear();
+            me.watchdog = None;
         }
-        if webext::context_alive() {
-            // The worker stopped; connecting again restarts it.
-            connect(&p);
+        // The worker stopped; connecting again restarts it.
+        reconnect_soon(&p, 50);
+    });
+    let weak = Rc::downgrade(p);
+    let watchdog = Timeout::new(WELCOME_TIMEOUT_MS, move || {
+        let Some(p) = weak.upgrade() else { return };
+        let stale = {
+            let mut me = p.borrow_mut();
+            me.watchdog = None;
+            me.port_listeners.clear();
+            me.port.take()
+        };
+        if let Some(port) = stale {
+            debug("no answer on the panel port: reconnecting");
+            port.disconnect();
         }
+        reconnect_soon(&p, 0);
     });
     let mut me = p.borrow_mut();
     me.port_listeners = [on_msg, on_disc].into_iter().flatten().collect();
     me.port = Some(port);
+    me.watchdog = Some(watchdog);
     me.send(&PanelToBackground::Hello);
     me.report_status();
 }

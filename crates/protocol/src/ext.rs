@@ -104,8 +104,15 @@ pub enum PanelToBackground {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "camelCase")]
 pub enum BackgroundToPanel {
-    Dial { id: DialId, number: E164 },
-    Probe { report: ProbeReport },
+    /// The worker's answer to `Hello`: proof that the port reached a live worker.
+    Welcome,
+    Dial {
+        id: DialId,
+        number: E164,
+    },
+    Probe {
+        report: ProbeReport,
+    },
     GetStatus,
 }
 
