@@ -182,12 +182,17 @@ fn from_panel(tab_id: i32, text: &str) {
         Err(e) => return debug(&format!("dropped a panel message: {e}")),
     };
     match msg {
-        PanelToBackground::Hello => to_panel(tab_id, BackgroundToPanel::Welcome),
+        PanelToBackground::Hello => to_panel(tab_id, BackgroundToPanel::Welcome { tab_id }),
         PanelToBackground::DialResult { id, outcome } => {
             to_content(tab_id, &BackgroundToContent::DialResult { id, outcome })
         }
         PanelToBackground::DriverEvent { event } => {
             for event in page_events_for(&event) {
+                to_content(tab_id, &BackgroundToContent::Event { event });
+            }
+        }
+        PanelToBackground::DriverEvents { events } => {
+            for event in events.iter().flat_map(page_events_for) {
                 to_content(tab_id, &BackgroundToContent::Event { event });
             }
         }

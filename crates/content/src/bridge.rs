@@ -13,9 +13,13 @@ use gloo_timers::callback::Timeout;
 use gloo_utils::format::JsValueSerdeExt;
 use protocol::config::PageView;
 use protocol::drop::DropCounters;
-use protocol::ext::{self, BackgroundToContent, ContentToBackground, DialId, DialOutcome};
+use protocol::ext::{
+    self, BackgroundToContent, BackgroundToPanel, ContentToBackground, DialId, DialOutcome,
+    PanelToBackground,
+};
 use protocol::page::{
-    BridgeStatus, BridgeToPage, PageError, PageEvent, PageInput, PageToBridge, Refused,
+    page_events_for, BridgeStatus, BridgeToPage, PageError, PageEvent, PageInput, PageToBridge,
+    Refused,
 };
 use protocol::{DropReason, E164, PAGE_CHANNEL};
 use std::cell::RefCell;
@@ -42,6 +46,9 @@ pub struct Bridge {
     view: Option<PageView>,
     port: Option<Port>,
     port_listeners: Vec<Listener>,
+    /// The panel's direct port (dials and their results skip the worker).
+    direct: Option<Port>,
+    direct_listeners: Vec<Listener>,
     pending: BTreeMap<u64, Pending>,
     next_seq: u64,
     status: Option<BridgeStatus>,
@@ -74,6 +81,8 @@ pub fn start(window: Window) {
         view: None,
         port: None,
         port_listeners: Vec::new(),
+        direct: None,
+        direct_listeners: Vec::new(),
         pending: BTreeMap::new(),
         next_seq: 1,
         status: None,
@@ -106,6 +115,16 @@ pub fn start(window: Window) {
     }) {
         Ok(l) => bridge.borrow_mut().ext_listeners.push(l),
         Err(e) => log::warn(&format!("cannot follow configuration changes: {e}")),
+    }
+
+    let weak = Rc::downgrade(&bridge);
+    match webext::runtime::on_connect(move |port| {
+        if let Some(b) = weak.upgrade() {
+            on_connect(&b, port);
+        }
+    }) {
+        Ok(l) => bridge.borrow_mut().ext_listeners.push(l),
+        Err(e) => log::debug(&format!("no direct port from the panel: {e}")),
     }
 
     connect(&bridge);
@@ -172,6 +191,23 @@ fn on_storage_changed(b: &Shared, area: &str, key: &str, value: JsValue) {
 }
 
 impl Bridge {
+    /// Sends a dial to the panel: over the direct port when it is up, else through the worker.
+    /// (A dial that goes both ways after a reconnect is still delivered once: the panel
+    /// remembers dial ids.)
+    fn dial(&self, id: DialId, number: E164) {
+        if let Some(d) = &self.direct {
+            if d.post(&ext::encode(&BackgroundToPanel::Dial {
+                id: id.clone(),
+                number: number.clone(),
+            }))
+            .is_ok()
+            {
+                return;
+            }
+        }
+        self.send(&ContentToBackground::Dial { id, number });
+    }
+
     fn send(&self, msg: &ContentToBackground) {
         if let Some(port) = &self.port {
             if let Err(e) = port.post(&ext::encode(msg)) {
@@ -298,7 +334,7 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
                     number: number.clone(),
                 },
             );
-            me.send(&ContentToBackground::Dial { id, number });
+            me.dial(id, number);
             if let Some(p) = &me.panel {
                 p.set_minimized(false);
             }
@@ -435,10 +471,68 @@ fn on_disconnect(b: &Shared) {
 }
 
 fn on_port_message(b: &Shared, text: &str) {
-    let msg = match ext::decode::<BackgroundToContent>(text) {
-        Ok(m) => m,
-        Err(reason) => return drop_message(b, &reason, "message from the worker"),
-    };
+    match ext::decode::<BackgroundToContent>(text) {
+        Ok(m) => handle(b, m),
+        Err(reason) => drop_message(b, &reason, "message from the worker"),
+    }
+}
+
+/// Accepts the panel's direct port (see `crates/pages/src/panel.rs`): only from this
+/// extension's own panel page, which `chrome.tabs.connect` from the panel opens.
+fn on_connect(b: &Shared, port: Port) {
+    let sender = port.sender();
+    let panel_url = webext::runtime::get_url("panel.html").unwrap_or_default();
+    let ours = port.name() == "panel-direct"
+        && sender.extension_id == webext::runtime::id()
+        && sender
+            .url
+            .as_deref()
+            .is_some_and(|u| !panel_url.is_empty() && u.starts_with(&panel_url));
+    if !ours {
+        port.disconnect();
+        return;
+    }
+    let weak = Rc::downgrade(b);
+    let on_msg = port.on_message(move |text| {
+        let Some(b) = weak.upgrade() else { return };
+        match ext::decode::<PanelToBackground>(&text) {
+            Ok(PanelToBackground::DialResult { id, outcome }) => {
+                handle(&b, BackgroundToContent::DialResult { id, outcome })
+            }
+            Ok(PanelToBackground::DriverEvent { event }) => {
+                for event in page_events_for(&event) {
+                    handle(&b, BackgroundToContent::Event { event });
+                }
+            }
+            Ok(PanelToBackground::DriverEvents { events }) => {
+                for event in events.iter().flat_map(page_events_for) {
+                    handle(&b, BackgroundToContent::Event { event });
+                }
+            }
+            Ok(PanelToBackground::Status { status }) => {
+                handle(&b, BackgroundToContent::Status { status })
+            }
+            Ok(PanelToBackground::ShowPanel { visible: true }) => {
+                handle(&b, BackgroundToContent::ShowPanel)
+            }
+            Ok(_) => {}
+            Err(reason) => drop_message(&b, &reason, "message from the panel"),
+        }
+    });
+    let weak = Rc::downgrade(b);
+    let on_disc = port.on_disconnect(move || {
+        if let Some(b) = weak.upgrade() {
+            let mut me = b.borrow_mut();
+            me.direct = None;
+            me.direct_listeners.clear();
+        }
+    });
+    let mut me = b.borrow_mut();
+    me.direct_listeners = [on_msg, on_disc].into_iter().flatten().collect();
+    me.direct = Some(port);
+}
+
+fn handle(b: &Shared, msg: BackgroundToContent) {
     match msg {
         BackgroundToContent::Welcome { version } => {
             let mut me = b.borrow_mut();
@@ -500,6 +594,8 @@ pub fn teardown() {
             me.listeners.clear();
             me.ext_listeners.clear();
             me.port_listeners.clear();
+            me.direct_listeners.clear();
+            me.direct = None;
             me.watchdog = None;
             me.reconnect_timer = None;
             me.panel = None;

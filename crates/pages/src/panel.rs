@@ -33,6 +33,10 @@ const REMEMBERED: usize = 512;
 struct Panel {
     port: Option<Port>,
     port_listeners: Vec<Listener>,
+    /// A port straight to this tab's content script: dials, results and events skip the worker
+    /// (one hop instead of two). The worker's port stays for everything else and as fallback.
+    direct: Option<Port>,
+    direct_listeners: Vec<Listener>,
     config: Option<Config>,
     origin: Option<String>,
     frame: Option<HtmlIFrameElement>,
@@ -45,6 +49,9 @@ struct Panel {
     next_wire_id: u64,
     timer: Option<Timeout>,
     stats_timer: Option<Timeout>,
+    /// Driver events waiting to go to the page, sent together at the end of the task.
+    outbox: Vec<DriverEvent>,
+    outbox_timer: Option<Timeout>,
     /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
     watchdog: Option<Timeout>,
     reconnect_timer: Option<Timeout>,
@@ -67,6 +74,8 @@ pub fn start() {
     let p = Rc::new(RefCell::new(Panel {
         port: None,
         port_listeners: Vec::new(),
+        direct: None,
+        direct_listeners: Vec::new(),
         config: None,
         origin: None,
         frame: None,
@@ -79,6 +88,8 @@ pub fn start() {
         next_wire_id: 1,
         timer: None,
         stats_timer: None,
+        outbox: Vec::new(),
+        outbox_timer: None,
         watchdog: None,
         reconnect_timer: None,
         drops: DropCounters::default(),
@@ -265,7 +276,7 @@ impl Panel {
                 },
             );
         }
-        self.send(&PanelToBackground::Status { status });
+        self.send_to_tab(&PanelToBackground::Status { status });
     }
 
     fn send(&self, msg: &PanelToBackground) {
@@ -274,8 +285,24 @@ impl Panel {
         }
     }
 
+    /// Sends what the content script consumes: straight to it when the direct port is up.
+    fn send_to_tab(&self, msg: &PanelToBackground) {
+        self.send_text_to_tab(&ext::encode(msg));
+    }
+
+    fn send_text_to_tab(&self, text: &str) {
+        if let Some(d) = &self.direct {
+            if d.post(text).is_ok() {
+                return;
+            }
+        }
+        if let Some(port) = &self.port {
+            let _ = port.post(text);
+        }
+    }
+
     fn finish(&mut self, id: DialId, outcome: DialOutcome) {
-        self.send(&PanelToBackground::DialResult { id, outcome });
+        self.send_to_tab(&PanelToBackground::DialResult { id, outcome });
     }
 
     fn remember(&mut self, id: DialId) {
@@ -405,9 +432,9 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
         }
         DriverToBridge::Event(event) => {
             if let DriverEvent::PanelVisibility(v) = &event {
-                me.send(&PanelToBackground::ShowPanel { visible: v.visible });
+                me.send_to_tab(&PanelToBackground::ShowPanel { visible: v.visible });
             }
-            me.send(&PanelToBackground::DriverEvent { event });
+            queue_event(p, &mut me, event);
         }
         DriverToBridge::Reply { id, result } => {
             if let Some(dial) = me.awaiting.remove(&id) {
@@ -418,6 +445,23 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
                 me.finish(dial, outcome);
             }
         }
+    }
+}
+
+/// Queues a driver event for the page; a burst of events becomes one port message, in order.
+fn queue_event(p: &Shared, me: &mut Panel, event: DriverEvent) {
+    me.outbox.push(event);
+    if me.outbox_timer.is_none() {
+        let weak = Rc::downgrade(p);
+        me.outbox_timer = Some(Timeout::new(0, move || {
+            let Some(p) = weak.upgrade() else { return };
+            let mut me = p.borrow_mut();
+            me.outbox_timer = None;
+            let events = std::mem::take(&mut me.outbox);
+            for text in ext::encode_batches(&events) {
+                me.send_text_to_tab(&text);
+            }
+        }));
     }
 }
 
@@ -499,6 +543,44 @@ fn on_dial(p: &Shared, id: DialId, number: E164) {
     }
 }
 
+/// Opens the direct port to the content script of the top frame of `tab_id`, once.
+fn connect_direct(p: &Shared, tab_id: i32) {
+    if p.borrow().direct.is_some() {
+        return;
+    }
+    let port = match webext::tabs::connect(tab_id, "panel-direct", 0) {
+        Ok(port) => port,
+        Err(e) => {
+            return debug(&format!(
+                "no direct port to the page ({e}); going through the worker"
+            ))
+        }
+    };
+    let weak = Rc::downgrade(p);
+    let on_msg = port.on_message(move |text| {
+        let Some(p) = weak.upgrade() else { return };
+        match ext::decode::<BackgroundToPanel>(&text) {
+            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
+            Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
+            Ok(_) => {}
+            Err(reason) => drop_message(&p, &reason, "message from the page's content script"),
+        }
+    });
+    let weak = Rc::downgrade(p);
+    let on_disc = port.on_disconnect(move || {
+        if let Some(p) = weak.upgrade() {
+            let mut me = p.borrow_mut();
+            me.direct = None;
+            me.direct_listeners.clear();
+        }
+    });
+    let mut me = p.borrow_mut();
+    me.direct_listeners = [on_msg, on_disc].into_iter().flatten().collect();
+    me.direct = Some(port);
+    me.send_to_tab(&PanelToBackground::Hello);
+    me.report_status();
+}
+
 /// How long a new port may wait for the worker's `Welcome` before it is replaced. A port opened
 /// while Chrome is stopping the worker can be left orphaned, with no `onDisconnect` ever.
 const WELCOME_TIMEOUT_MS: u32 = 1_000;
@@ -531,7 +613,10 @@ fn connect(p: &Shared) {
     let on_msg = port.on_message(move |text| {
         let Some(p) = weak.upgrade() else { return };
         match ext::decode::<BackgroundToPanel>(&text) {
-            Ok(BackgroundToPanel::Welcome) => p.borrow_mut().watchdog = None,
+            Ok(BackgroundToPanel::Welcome { tab_id }) => {
+                p.borrow_mut().watchdog = None;
+                connect_direct(&p, tab_id);
+            }
             Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
             Ok(BackgroundToPanel::Probe { report }) => on_probe(&p, report),
             Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),

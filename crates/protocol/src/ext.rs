@@ -88,6 +88,10 @@ pub enum PanelToBackground {
     DriverEvent {
         event: DriverEvent,
     },
+    /// Events that arrived within one task, in order: one port message instead of many.
+    DriverEvents {
+        events: Vec<DriverEvent>,
+    },
     Status {
         status: BridgeStatus,
     },
@@ -104,8 +108,11 @@ pub enum PanelToBackground {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "camelCase")]
 pub enum BackgroundToPanel {
-    /// The worker's answer to `Hello`: proof that the port reached a live worker.
-    Welcome,
+    /// The worker's answer to `Hello`: proof that the port reached a live worker, and the tab
+    /// the panel is in (for its direct port to that tab's content script).
+    Welcome {
+        tab_id: i32,
+    },
     Dial {
         id: DialId,
         number: E164,
@@ -142,10 +149,26 @@ pub enum OneShot {
     ConfigSaved,
 }
 
-/// Decodes any of the enums above from JSON text.
+/// Decodes any of the enums above from JSON text (bounded like every other message, so a batch
+/// of events is cut to fit: see [`encode_batches`]).
 pub fn decode<T: DeserializeOwned>(text: &str) -> Result<T, DropReason> {
     let v = json::parse_bounded(text)?;
     serde_json::from_value(v).map_err(|e| DropReason::WrongShape(e.to_string()))
+}
+
+/// Encodes driver events as as few [`PanelToBackground::DriverEvents`] messages as fit within
+/// [`crate::MAX_MESSAGE_BYTES`], in order.
+pub fn encode_batches(events: &[DriverEvent]) -> Vec<String> {
+    let text = encode(&PanelToBackground::DriverEvents {
+        events: events.to_vec(),
+    });
+    if text.len() <= crate::MAX_MESSAGE_BYTES || events.len() <= 1 {
+        return vec![text];
+    }
+    let (a, b) = events.split_at(events.len() / 2);
+    let mut out = encode_batches(a);
+    out.extend(encode_batches(b));
+    out
 }
 
 /// Encodes any of the enums above as JSON text.
@@ -172,6 +195,36 @@ mod tests {
             report: ProbeReport::Alive { doc: "d".into() },
         };
         assert_eq!(decode::<BackgroundToPanel>(&encode(&p)), Ok(p));
+    }
+
+    #[test]
+    fn batches_fit_the_bound_and_keep_order() {
+        use crate::driver::{HoldChange, WorkItem};
+        let events: Vec<DriverEvent> = (0..3000)
+            .map(|i| {
+                if i % 2 == 0 {
+                    DriverEvent::HoldChanged(HoldChange {
+                        live_work_item_id: format!("w{i}"),
+                        is_agent_on_hold: true,
+                    })
+                } else {
+                    DriverEvent::ConversationAccepted(WorkItem {
+                        live_work_item_id: format!("w{i}"),
+                    })
+                }
+            })
+            .collect();
+        let batches = encode_batches(&events);
+        assert!(batches.len() > 1);
+        let mut back = Vec::new();
+        for b in &batches {
+            assert!(b.len() <= crate::MAX_MESSAGE_BYTES);
+            match decode::<PanelToBackground>(b) {
+                Ok(PanelToBackground::DriverEvents { events }) => back.extend(events),
+                other => unreachable!("{other:?}"),
+            }
+        }
+        assert_eq!(back, events);
     }
 
     #[test]

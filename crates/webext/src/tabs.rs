@@ -1,6 +1,7 @@
 //! `chrome.tabs`: the few calls the extension needs.
 
-use crate::{call, get as prop, object, ExtError};
+use crate::runtime::Port;
+use crate::{call, call_sync, get as prop, object, ExtError};
 use wasm_bindgen::JsValue;
 
 /// The active tab of the focused window, if any: `(id, url)`.
@@ -20,4 +21,13 @@ pub async fn active_tab() -> Result<Option<(i32, Option<String>)>, ExtError> {
 pub async fn get(tab_id: i32) -> Result<Option<String>, ExtError> {
     let tab = call(&["tabs"], "get", &[JsValue::from(tab_id)]).await?;
     Ok(prop(&tab, "url").as_string())
+}
+
+/// `chrome.tabs.connect(tabId, {name, frameId})`: a port to the content script of one frame.
+pub fn connect(tab_id: i32, name: &str, frame_id: i32) -> Result<Port, ExtError> {
+    let info = object(&[
+        ("name", JsValue::from_str(name)),
+        ("frameId", JsValue::from(frame_id)),
+    ]);
+    call_sync(&["tabs"], "connect", &[JsValue::from(tab_id), info.into()]).map(Port::from_js)
 }
