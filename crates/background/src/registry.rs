@@ -19,7 +19,7 @@ async fn apply_policy() {
     for w in warnings {
         log(&w);
     }
-    if policy == ManagedPolicy::default() {
+    if policy.is_empty() {
         return;
     }
     let local = load_config().await;

@@ -112,10 +112,8 @@ pub fn start() {
             }
         })
     });
-    let weak = Rc::downgrade(&p);
     let options = by_id::<Element>("open-options").map(|b| {
         EventListener::new(&b, "click", move |_| {
-            let _ = &weak;
             wasm_bindgen_futures::spawn_local(async {
                 let _ = webext::runtime::open_options_page().await;
             });

@@ -97,10 +97,6 @@ impl DropCounters {
             .map_or(0, |(_, n)| *n)
     }
 
-    pub fn total(&self) -> u64 {
-        self.counts.iter().map(|(_, n)| n).sum()
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         self.counts.iter().copied()
     }

@@ -15,15 +15,3 @@ pub async fn request(patterns: &[String]) -> Result<bool, ExtError> {
         .await?
         .is_truthy())
 }
-
-pub async fn contains(patterns: &[String]) -> Result<bool, ExtError> {
-    Ok(call(&["permissions"], "contains", &[origins(patterns)])
-        .await?
-        .is_truthy())
-}
-
-pub async fn remove(patterns: &[String]) -> Result<bool, ExtError> {
-    Ok(call(&["permissions"], "remove", &[origins(patterns)])
-        .await?
-        .is_truthy())
-}

@@ -56,13 +56,3 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
         .await
         .map(|_| ())
 }
-
-/// Runs a file in a tab now (for tabs already open when a site is enabled).
-pub async fn execute_file(tab_id: i32, file: &str) -> Result<(), ExtError> {
-    let target = object(&[("tabId", JsValue::from(tab_id))]);
-    let files: Array = std::iter::once(JsValue::from_str(file)).collect();
-    let details = object(&[("target", target.into()), ("files", files.into())]);
-    call(&["scripting"], "executeScript", &[details.into()])
-        .await
-        .map(|_| ())
-}

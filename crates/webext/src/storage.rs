@@ -52,16 +52,6 @@ pub async fn set_text(area: Area, key: &str, text: &str) -> Result<(), ExtError>
         .map(|_| ())
 }
 
-pub async fn remove(area: Area, key: &str) -> Result<(), ExtError> {
-    call(
-        &["storage", area.name()],
-        "remove",
-        &[JsValue::from_str(key)],
-    )
-    .await
-    .map(|_| ())
-}
-
 /// `chrome.storage.onChanged`: calls `f(area, key, new_value)` for each changed key.
 pub fn on_changed(mut f: impl FnMut(&str, &str, JsValue) + 'static) -> Result<Listener, ExtError> {
     Listener::on(&["storage", "onChanged"], move |changes, area, _| {
