@@ -1,6 +1,6 @@
 //! `chrome.scripting`: content scripts registered at run time for the sites the agent enabled.
 
-use crate::{call, object, ExtError};
+use crate::{call, get, object, ExtError};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
@@ -25,8 +25,35 @@ fn strings(v: &[String]) -> Array {
     v.iter().map(|s| JsValue::from_str(s)).collect()
 }
 
-/// Replaces every registration of this extension with `scripts`.
+/// The registrations in force, as `(id, matches)` sorted by id.
+async fn registered() -> Result<Vec<(String, Vec<String>)>, ExtError> {
+    let list = call(&["scripting"], "getRegisteredContentScripts", &[]).await?;
+    let mut out: Vec<(String, Vec<String>)> = Array::from(&list)
+        .iter()
+        .map(|s| {
+            let matches = Array::from(&get(&s, "matches"))
+                .iter()
+                .filter_map(|m| m.as_string())
+                .collect();
+            (get(&s, "id").as_string().unwrap_or_default(), matches)
+        })
+        .collect();
+    out.sort();
+    Ok(out)
+}
+
+/// Replaces every registration of this extension with `scripts`, and leaves them alone when
+/// they are already the same: unregistering, even for a moment, would let a frame that loads in
+/// between (the widget reloading after a save) start without its script.
 pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
+    let mut wanted: Vec<(String, Vec<String>)> = scripts
+        .iter()
+        .map(|s| (s.id.clone(), s.matches.clone()))
+        .collect();
+    wanted.sort();
+    if registered().await.is_ok_and(|r| r == wanted) {
+        return Ok(());
+    }
     call(&["scripting"], "unregisterContentScripts", &[]).await?;
     if scripts.is_empty() {
         return Ok(());
