@@ -14,4 +14,5 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
 chrome.storage.onChanged.addListener(later(bg.on_storage_changed));
 chrome.tabs.onRemoved.addListener(later(bg.on_tab_removed));
 chrome.commands?.onCommand.addListener(later(bg.on_command));
+chrome.contextMenus?.onClicked.addListener(later(bg.on_menu_click));
 chrome.runtime.onStartup.addListener(() => {}); // waking on browser start runs start() above

@@ -11,14 +11,18 @@
 
 mod registry;
 mod router;
+mod scan;
 
 use protocol::config::Config;
-use protocol::ext::{self, OneShot};
+use protocol::ext::{self, BackgroundToContent, OneShot};
 use wasm_bindgen::prelude::*;
 use webext::runtime::{Port, Sender};
 use webext::storage::{self, Area};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The id of the context menu's "Call <selection>" item.
+const MENU_CALL: &str = "ccaas-call-selection";
 
 fn log(msg: &str) {
     web_sys::console::info_1(&JsValue::from_str(&format!("[ccaas-bridge] {msg}")));
@@ -81,6 +85,26 @@ pub fn on_command(command: String) {
     if command == "toggle-panel" {
         wasm_bindgen_futures::spawn_local(router::toggle_active_panel());
     }
+}
+
+/// The context menu's "Call <selection>": parsed with the same matcher as the page's numbers,
+/// then dialled through that tab's bridge, or a notice there saying why it is not a number.
+#[wasm_bindgen]
+pub async fn on_menu_click(info: JsValue, tab: JsValue) {
+    let (item, text, tab_id, _frame) = webext::menus::click_info(&info, &tab);
+    let Some(tab_id) = tab_id.filter(|_| item == MENU_CALL) else {
+        return;
+    };
+    let msg = match scan::selection(&text).await {
+        Ok(number) => BackgroundToContent::DialNumber { number },
+        Err(why) => {
+            let shown: String = text.chars().take(40).collect();
+            BackgroundToContent::Notice {
+                text: format!("Not dialled: \u{201c}{shown}\u{201d}: {why}."),
+            }
+        }
+    };
+    router::to_content(tab_id, &msg);
 }
 
 #[wasm_bindgen]

@@ -44,7 +44,10 @@ async fn apply_policy() {
 
 pub async fn sync() {
     apply_policy().await;
-    let scripts = match load_config().await {
+    let config = load_config().await;
+    crate::scan::forget_options();
+    sync_menu(config.as_ref()).await;
+    let scripts = match config {
         Some(c) => {
             let mut list = Vec::new();
             let crm: Vec<String> = if c.all_sites {
@@ -95,5 +98,18 @@ pub async fn sync() {
                 .join(", ")
         )),
         Err(e) => log(&format!("content scripts could not be registered: {e}")),
+    }
+}
+
+/// The context menu's "Call <selection>" item, on the CRM sites only.
+async fn sync_menu(config: Option<&Config>) {
+    let patterns: Vec<String> = match config {
+        Some(c) if c.all_sites => ALL_SITES_PATTERNS.iter().map(|p| (*p).to_owned()).collect(),
+        Some(c) => c.sites.iter().map(|s| match_pattern(s)).collect(),
+        None => Vec::new(),
+    };
+    if let Err(e) = webext::menus::set_selection_item(crate::MENU_CALL, "Call %s", &patterns).await
+    {
+        log(&format!("the context menu could not be set: {e}"));
     }
 }

@@ -42,7 +42,7 @@ fn post<T: serde::Serialize>(end: &Option<End>, msg: &T) -> bool {
     }
 }
 
-fn to_content(tab: i32, msg: &BackgroundToContent) {
+pub fn to_content(tab: i32, msg: &BackgroundToContent) {
     TABS.with(|t| {
         if let Some(tab) = t.borrow().get(&tab) {
             post(&tab.content, msg);
@@ -157,6 +157,18 @@ fn from_content(tab_id: i32, port: &Port, text: &str) {
                 version: VERSION.into(),
             }));
             to_panel(tab_id, BackgroundToPanel::GetStatus);
+            crate::scan::warm_up_once();
+        }
+        ContentToBackground::Scan(scan) => {
+            let port = port.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let (hits, links) = crate::scan::run(&scan).await;
+                let _ = port.post(&ext::encode(&BackgroundToContent::Found {
+                    batch: scan.batch,
+                    hits,
+                    links,
+                }));
+            });
         }
         ContentToBackground::Dial { id, number } => {
             to_panel(tab_id, BackgroundToPanel::Dial { id, number })

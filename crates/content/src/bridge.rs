@@ -6,6 +6,7 @@
 //! addressed to the bridge is dropped with one debug line and counted; traffic that is not
 //! addressed to the bridge is ignored at the cost of one property read.
 
+use crate::detect::Detector;
 use crate::log;
 use crate::panel::Panel;
 use gloo_events::EventListener;
@@ -34,7 +35,8 @@ use webext::Listener;
 /// A click-to-dial waiting for its outcome. Kept until answered, and sent again after the port
 /// reconnects (the panel delivers each [`DialId`] once, so a resend cannot dial twice).
 struct Pending {
-    page_id: String,
+    /// The page request to answer; `None` for a number the agent clicked in the page.
+    page_id: Option<String>,
     number: E164,
 }
 
@@ -58,6 +60,8 @@ pub struct Bridge {
     /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
     watchdog: Option<Timeout>,
     panel: Option<Panel>,
+    /// Phone-number detection, while it is switched on for this site.
+    detector: Option<Rc<Detector>>,
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
     welcomed: bool,
@@ -91,6 +95,7 @@ pub fn start(window: Window) {
         reconnect_timer: None,
         watchdog: None,
         panel: None,
+        detector: None,
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
         welcomed: false,
@@ -158,6 +163,17 @@ fn parse_view(text: &str, origin: &str) -> Option<PageView> {
 }
 
 fn apply_config(b: &Shared, view: Option<PageView>) {
+    let detect = view.is_some_and(|v| v.enabled && v.settings.detection);
+    let has_detector = b.borrow().detector.is_some();
+    if detect && !has_detector {
+        let detector = start_detector(b);
+        b.borrow_mut().detector = detector;
+    } else if !detect && has_detector {
+        // Dropped outside the borrow: restoring the page's text runs in its Drop.
+        let old = b.borrow_mut().detector.take();
+        drop(old);
+        log::info("number detection is switched off for this site: marks removed");
+    }
     let mut me = b.borrow_mut();
     let enabled = view.is_some_and(|v| v.enabled && v.settings.panel);
     me.view = view;
@@ -168,6 +184,48 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
         }
     } else if !enabled && me.panel.take().is_some() {
         log::info("the panel is switched off for this site: removed");
+    }
+}
+
+fn start_detector(b: &Shared) -> Option<Rc<Detector>> {
+    let window = b.borrow().window.clone();
+    let weak = Rc::downgrade(b);
+    let send = move |scan: &protocol::ext::Scan| {
+        weak.upgrade().is_some_and(|b| {
+            b.try_borrow()
+                .is_ok_and(|me| me.send_checked(&ContentToBackground::Scan(scan.clone())))
+        })
+    };
+    let weak = Rc::downgrade(b);
+    let dial = move |number: E164| {
+        if let Some(b) = weak.upgrade() {
+            dial_number(&b, None, number);
+        }
+    };
+    Detector::start(&window, send, dial).map(Rc::new)
+}
+
+/// Starts a click-to-dial: kept as pending until the panel answers, and the panel restored.
+fn dial_number(b: &Shared, page_id: Option<String>, number: E164) {
+    let Ok(mut me) = b.try_borrow_mut() else {
+        return;
+    };
+    let seq = me.next_seq;
+    me.next_seq += 1;
+    let id = DialId {
+        session: me.session.clone(),
+        seq,
+    };
+    me.pending.insert(
+        seq,
+        Pending {
+            page_id,
+            number: number.clone(),
+        },
+    );
+    me.dial(id, number);
+    if let Some(p) = &me.panel {
+        p.set_minimized(false);
     }
 }
 
@@ -209,11 +267,21 @@ impl Bridge {
     }
 
     fn send(&self, msg: &ContentToBackground) {
-        if let Some(port) = &self.port {
-            if let Err(e) = port.post(&ext::encode(msg)) {
+        self.send_checked(msg);
+    }
+
+    /// Like [`Bridge::send`], saying whether the message left.
+    fn send_checked(&self, msg: &ContentToBackground) -> bool {
+        let Some(port) = &self.port else {
+            return false;
+        };
+        match port.post(&ext::encode(msg)) {
+            Ok(()) => true,
+            Err(e) => {
                 log::debug(&format!(
                     "background unreachable, will retry on reconnect: {e}"
                 ));
+                false
             }
         }
     }
@@ -319,26 +387,7 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
 
 fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
     match body {
-        PageToBridge::ClickToDial { number } => {
-            let mut me = b.borrow_mut();
-            let seq = me.next_seq;
-            me.next_seq += 1;
-            let id = DialId {
-                session: me.session.clone(),
-                seq,
-            };
-            me.pending.insert(
-                seq,
-                Pending {
-                    page_id,
-                    number: number.clone(),
-                },
-            );
-            me.dial(id, number);
-            if let Some(p) = &me.panel {
-                p.set_minimized(false);
-            }
-        }
+        PageToBridge::ClickToDial { number } => dial_number(b, Some(page_id), number),
         PageToBridge::GetStatus => {
             let me = b.borrow();
             let status = me.status.clone().unwrap_or(BridgeStatus {
@@ -451,6 +500,11 @@ fn connect(b: &Shared) {
             number: p.number.clone(),
         });
     }
+    if let Some(d) = &me.detector {
+        for scan in d.unanswered() {
+            me.send(&ContentToBackground::Scan(scan));
+        }
+    }
 }
 
 fn on_disconnect(b: &Shared) {
@@ -555,7 +609,11 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
                     }
                     DialOutcome::Failed(e) => Err(e),
                 };
-                me.reply(&p.page_id, result);
+                if let Some(page_id) = &p.page_id {
+                    me.reply(page_id, result);
+                } else if let Err(e) = result {
+                    log::warn(&format!("the number could not be dialled: {}", e.message));
+                }
             }
         }
         BackgroundToContent::Event { event } => {
@@ -583,6 +641,19 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
                 p.set_minimized(false);
             }
         }
+        BackgroundToContent::Found { batch, hits, links } => {
+            let detector = b.borrow().detector.clone();
+            if let Some(d) = detector {
+                d.on_found(batch, &hits, &links);
+            }
+        }
+        BackgroundToContent::DialNumber { number } => dial_number(b, None, number),
+        BackgroundToContent::Notice { text } => {
+            log::info(&text);
+            if let Some(p) = &b.borrow().panel {
+                p.notice(&text);
+            }
+        }
     }
 }
 
@@ -599,6 +670,7 @@ pub fn teardown() {
             me.watchdog = None;
             me.reconnect_timer = None;
             me.panel = None;
+            me.detector = None;
             me.port = None;
         }
         log::info("extension unloaded: bridge removed from the page");

@@ -5,9 +5,11 @@
 //! - inside the widget's frame hosted by our panel: the liveness probe ([`probe`]).
 
 pub mod bridge;
+pub mod detect;
 pub mod log;
 pub mod panel;
 pub mod probe;
+pub mod runs;
 
 use wasm_bindgen::prelude::*;
 

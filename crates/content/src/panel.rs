@@ -33,6 +33,8 @@ struct Inner {
     prefs: PanelPrefs,
     /// Set while the resize grip is dragged.
     drag_start: Option<(i32, u32)>,
+    /// Hides the notice shown last.
+    notice_timer: Option<gloo_timers::callback::Timeout>,
 }
 
 /// The panel; dropping it removes the element and its listeners from the page.
@@ -72,7 +74,8 @@ impl Panel {
   </header>
   <iframe title="Contact Center softphone" allow="microphone; camera; autoplay; clipboard-write; fullscreen; encrypted-media"></iframe>
 </div>
-<button class="tab" type="button" aria-label="Restore softphone" title="Restore softphone (Alt+Shift+K)">☎</button>"#
+<button class="tab" type="button" aria-label="Restore softphone" title="Restore softphone (Alt+Shift+K)">☎</button>
+<div class="notice" role="status" aria-live="polite" hidden></div>"#
         ));
         let frame: HtmlIFrameElement = root.query_selector("iframe").ok()??.dyn_into().ok()?;
         frame.set_src(&webext::runtime::get_url("panel.html").ok()?);
@@ -84,6 +87,7 @@ impl Panel {
             root: root.clone(),
             prefs: PanelPrefs::default(),
             drag_start: None,
+            notice_timer: None,
         }));
         inner.borrow().layout();
         let mut listeners = Vec::new();
@@ -168,6 +172,22 @@ impl Panel {
 
     pub fn toggle(&self) {
         Inner::update(&self.inner, |p| p.minimized = !p.minimized);
+    }
+
+    /// Shows a short message to the agent next to the panel (also when it is minimized) for a
+    /// few seconds. Set as text, never as HTML.
+    pub fn notice(&self, text: &str) {
+        let Ok(mut me) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        let Some(el) = me.root.query_selector(".notice").ok().flatten() else {
+            return;
+        };
+        el.set_text_content(Some(text));
+        let _ = el.remove_attribute("hidden");
+        me.notice_timer = Some(gloo_timers::callback::Timeout::new(6_000, move || {
+            let _ = el.set_attribute("hidden", "");
+        }));
     }
 
     /// Colours the header's dot and the minimized tab after the widget's state.

@@ -52,6 +52,42 @@ pub enum ContentToBackground {
     Stats {
         drops: Vec<(String, u64)>,
     },
+    /// Page text that may hold phone numbers, for the worker's matcher (see [`Scan`]).
+    Scan(Scan),
+}
+
+/// One batch of page text for the phone-number matcher, which runs in the worker so that its
+/// size and start-up stay off the page. `texts` are runs of text that read as one (text nodes
+/// joined across inline elements); `links` are the targets of `tel:`, `callto:` and `sip:` links,
+/// without the scheme. The answer is a [`BackgroundToContent::Found`] with the same `batch`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Scan {
+    pub batch: u32,
+    pub texts: Vec<String>,
+    pub links: Vec<String>,
+}
+
+/// The most text one [`Scan`] carries, in UTF-16 code units, so that the encoded batch (JSON
+/// escapes included) stays within [`crate::MAX_MESSAGE_BYTES`] and one matcher task stays short.
+pub const MAX_SCAN_UNITS: usize = 16 * 1024;
+
+/// A number found in `texts[text]` of a [`Scan`], at UTF-16 offsets `start..end`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hit {
+    pub text: u32,
+    pub start: u32,
+    pub end: u32,
+    pub number: E164,
+    /// The accessible name of the element that dials it, e.g. `Call +1 425-555-0100`.
+    pub label: String,
+}
+
+/// The number behind `links[link]` of a [`Scan`]; links that are not valid numbers are left out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkHit {
+    pub link: u32,
+    pub number: E164,
+    pub label: String,
 }
 
 /// Background → content script.
@@ -74,6 +110,20 @@ pub enum BackgroundToContent {
     },
     TogglePanel,
     ShowPanel,
+    /// The matcher's answer to a [`Scan`].
+    Found {
+        batch: u32,
+        hits: Vec<Hit>,
+        links: Vec<LinkHit>,
+    },
+    /// Dial a number the agent chose outside the page's own markup (the context menu).
+    DialNumber {
+        number: E164,
+    },
+    /// Something to tell the agent in this tab (e.g. a selection that is not a phone number).
+    Notice {
+        text: String,
+    },
 }
 
 /// Panel frame → background (over the panel's port).

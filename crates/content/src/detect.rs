@@ -1,0 +1,702 @@
+//! Phone numbers in the CRM page: found, marked and made dialable, as a guest in the page.
+//!
+//! The content script does only the DOM side; the matching (Google's libphonenumber matcher,
+//! over a megabyte of wasm) runs in the background worker, which gets page text in
+//! [`Scan`] batches and answers with UTF-16 offsets. The DOM side is built to stay cheap:
+//! - text nodes are walked with a native `TreeWalker`, and a node is looked at more closely only
+//!   if a native regular expression finds a digit in it (no string crosses into wasm before);
+//! - work runs in slices of at most [`SLICE_MS`], yielding to the page in between, with at most
+//!   [`MAX_IN_FLIGHT`] batches waiting for the worker;
+//! - text nodes of one block (a table cell, a paragraph) are read as one run, so a number split
+//!   across inline elements (`<b>(425)</b> 555-0100`) is still one number;
+//! - writes (splitting a text node and wrapping the number) happen only when the worker answers,
+//!   never interleaved with layout reads, and no `Range` is kept;
+//! - a `MutationObserver` queues what the page adds or changes; records caused by our own
+//!   writes are taken and discarded right after them.
+//!
+//! Every number becomes a `<ccaas-dial data-ccaas-dial="+E164">` element (inline, inheriting
+//! the page's font and colour, with a dotted underline), focusable, with an accessible name
+//! "Call …"; an existing `tel:`/`callto:`/`sip:` link gets the attribute instead. Text is only
+//! ever split and moved, never parsed as HTML. Dropping the [`Detector`] undoes all of it.
+
+use crate::log;
+use crate::runs::{self, RunText};
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
+use gloo_timers::callback::Timeout;
+use js_sys::{Array, JsString, RegExp, WeakSet};
+use protocol::ext::{Hit, LinkHit, Scan, MAX_SCAN_UNITS};
+use protocol::E164;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, VecDeque};
+use std::rc::Rc;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    CharacterData, Document, Element, HtmlElement, KeyboardEvent, MutationObserver,
+    MutationObserverInit, MutationRecord, Node, Text, TreeWalker, Window,
+};
+
+/// The element a found number is wrapped in. A custom name, so that the page's own rules for
+/// `span` or `a` (display, margins, colours) never apply to it.
+pub const DIAL_TAG: &str = "ccaas-dial";
+/// The public attribute: the E.164 number an element dials (documented in the README).
+pub const DIAL_ATTR: &str = "data-ccaas-dial";
+
+/// Where numbers are never looked for: code, form fields, editable text, interactive elements
+/// (a number inside a link or button belongs to that control), the panel, and what is already
+/// marked. `data-ccaas-skip` lets a page opt an element out.
+const SKIP: &str = "script,style,noscript,template,textarea,input,select,option,pre,code,kbd,\
+samp,svg,math,iframe,object,button,a[href],[role=button],[role=link],[role=textbox],\
+[contenteditable]:not([contenteditable=false]),[data-ccaas-dial],[data-ccaas-skip],\
+ccaas-softphone,ccaas-dial";
+
+/// Elements that hold one run of text: the nearest one around a text node is its container.
+const BLOCK: &str = "address,article,aside,blockquote,body,caption,dd,details,dialog,div,dl,dt,\
+fieldset,figcaption,figure,footer,form,h1,h2,h3,h4,h5,h6,header,hgroup,li,main,nav,ol,p,\
+section,summary,table,tbody,td,tfoot,th,thead,tr,ul";
+
+/// Inside a container, these end the current line of text.
+const BREAK: &str = "br,hr,img,wbr";
+
+const LINKS: &str = "a[href^='tel:' i],a[href^='callto:' i],a[href^='sip:' i],a[href^='sips:' i]";
+
+/// The longest a slice of work may run before yielding to the page (a long task is 50 ms).
+const SLICE_MS: f64 = 8.0;
+/// Batches waiting for the worker before the walk pauses (bounds memory and worker backlog).
+const MAX_IN_FLIGHT: usize = 3;
+/// How often (in nodes) a slice looks at the clock.
+const CLOCK_EVERY: u32 = 32;
+
+const SHOW_ELEMENT: u32 = 0x1;
+const SHOW_TEXT: u32 = 0x4;
+
+struct Piece {
+    node: Text,
+    text: String,
+}
+
+struct Run {
+    pieces: Vec<Piece>,
+    starts: Vec<u32>,
+    lens: Vec<u32>,
+}
+
+#[derive(Default)]
+struct Building {
+    texts: Vec<String>,
+    runs: Vec<Run>,
+    links: Vec<String>,
+    link_els: Vec<Element>,
+    units: usize,
+}
+
+struct Sent {
+    scan: Scan,
+    runs: Vec<Run>,
+    links: Vec<Element>,
+}
+
+type SendScan = Rc<dyn Fn(&Scan) -> bool>;
+
+/// A part of one text node to wrap: `(from, to, hit)` in the node's UTF-16 units.
+type Part<'a> = (u32, u32, &'a Hit);
+
+struct Inner {
+    window: Window,
+    doc: Document,
+    /// False when the page asked for no telephone detection: links are still marked.
+    text_detection: bool,
+    roots: VecDeque<Node>,
+    walker: Option<TreeWalker>,
+    /// Text nodes already sent as part of a run (so a container is read once per change).
+    seen: WeakSet,
+    building: Building,
+    in_flight: BTreeMap<u32, Sent>,
+    next_batch: u32,
+    timer: Option<Timeout>,
+    send: SendScan,
+    digit: RegExp,
+    data_key: JsValue,
+    observer: Option<MutationObserver>,
+}
+
+/// Number detection on one page; dropping it stops it and restores the page's text.
+pub struct Detector {
+    inner: Rc<RefCell<Inner>>,
+    observer: Option<MutationObserver>,
+    _on_mutation: Option<Closure<dyn FnMut(Array, MutationObserver)>>,
+    _listeners: Vec<EventListener>,
+}
+
+/// True when the page opted out with `<meta name="format-detection" content="telephone=no">`.
+fn page_opted_out(doc: &Document) -> bool {
+    let Ok(list) = doc.query_selector_all("meta[name='format-detection' i]") else {
+        return false;
+    };
+    (0..list.length()).any(|i| {
+        list.item(i)
+            .and_then(|n| n.dyn_into::<Element>().ok())
+            .and_then(|m| m.get_attribute("content"))
+            .is_some_and(|c| {
+                c.to_ascii_lowercase()
+                    .replace(' ', "")
+                    .contains("telephone=no")
+            })
+    })
+}
+
+impl Detector {
+    /// Starts detection on `window`'s document. `send` hands a batch to the worker (false if it
+    /// could not be sent now: it is kept and resent by [`Detector::unanswered`]); `dial` is
+    /// called with the number of a clicked element.
+    pub fn start(
+        window: &Window,
+        send: impl Fn(&Scan) -> bool + 'static,
+        dial: impl Fn(E164) + 'static,
+    ) -> Option<Detector> {
+        let doc = window.document()?;
+        let text_detection = !page_opted_out(&doc);
+        if !text_detection {
+            log::info("the page asked for no telephone detection (format-detection meta): only tel: links are marked");
+        }
+        let inner = Rc::new(RefCell::new(Inner {
+            window: window.clone(),
+            doc: doc.clone(),
+            text_detection,
+            roots: VecDeque::new(),
+            walker: None,
+            seen: WeakSet::new(),
+            building: Building::default(),
+            in_flight: BTreeMap::new(),
+            next_batch: 1,
+            timer: None,
+            send: Rc::new(send),
+            digit: RegExp::new(r"[\d\u0660-\u0669\u06F0-\u06F9\uFF10-\uFF19]", ""),
+            data_key: JsValue::from_str("data"),
+            observer: None,
+        }));
+
+        let weak = Rc::downgrade(&inner);
+        let on_mutation: Closure<dyn FnMut(Array, MutationObserver)> =
+            Closure::new(move |records: Array, _: MutationObserver| {
+                if let Some(i) = weak.upgrade() {
+                    Inner::on_mutations(&i, &records);
+                }
+            });
+        let observer = MutationObserver::new(on_mutation.as_ref().unchecked_ref()).ok();
+        if let (Some(o), Some(root)) = (&observer, doc.document_element()) {
+            let init = MutationObserverInit::new();
+            init.set_child_list(true);
+            init.set_subtree(true);
+            init.set_character_data(true);
+            if let Err(e) = o.observe_with_options(&root, &init) {
+                log::warn(&format!(
+                    "page changes will not be scanned: {}",
+                    webext::js_error_text(&e)
+                ));
+            }
+        }
+
+        let dial: Rc<dyn Fn(E164)> = Rc::new(dial);
+        let capture = EventListenerOptions {
+            phase: EventListenerPhase::Capture,
+            passive: false,
+        };
+        let d = dial.clone();
+        let on_click = EventListener::new_with_options(&doc, "click", capture, move |e| {
+            if let Some((number, ours)) = dial_target(e.target()) {
+                // Also keeps a tel: link from leaving for the operating system's handler.
+                e.prevent_default();
+                if ours {
+                    e.stop_propagation();
+                }
+                d(number);
+            }
+        });
+        let on_key = EventListener::new_with_options(&doc, "keydown", capture, move |e| {
+            let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
+                return;
+            };
+            if k.key() != "Enter" || k.repeat() {
+                return;
+            }
+            // Links dial through the click that Enter already makes; our elements need this.
+            if let Some((number, true)) = dial_target(e.target()) {
+                e.prevent_default();
+                e.stop_propagation();
+                dial(number);
+            }
+        });
+
+        {
+            let mut me = inner.borrow_mut();
+            me.observer = observer.clone();
+            if let Some(body) = doc.body() {
+                me.roots.push_back(body.into());
+            }
+        }
+        Inner::schedule(&inner);
+        Some(Detector {
+            inner,
+            observer,
+            _on_mutation: Some(on_mutation),
+            _listeners: vec![on_click, on_key],
+        })
+    }
+
+    /// The worker's answer to a batch.
+    pub fn on_found(&self, batch: u32, hits: &[Hit], links: &[LinkHit]) {
+        Inner::apply(&self.inner, batch, hits, links);
+    }
+
+    /// Batches sent but not answered: after the worker's port reconnects they are sent again.
+    pub fn unanswered(&self) -> Vec<Scan> {
+        self.inner
+            .try_borrow()
+            .map(|me| me.in_flight.values().map(|s| s.scan.clone()).collect())
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Detector {
+    fn drop(&mut self) {
+        if let Some(o) = &self.observer {
+            o.disconnect();
+        }
+        if let Ok(mut me) = self.inner.try_borrow_mut() {
+            me.timer = None;
+            me.walker = None;
+            me.roots.clear();
+            me.in_flight.clear();
+            me.observer = None;
+            restore(&me.doc);
+        }
+    }
+}
+
+/// The number an event target dials, and whether the element is one of ours (rather than a
+/// page link we marked).
+fn dial_target(target: Option<web_sys::EventTarget>) -> Option<(E164, bool)> {
+    let el: Element = target?.dyn_into().ok()?;
+    let marked = el.closest("[data-ccaas-dial]").ok()??;
+    let number = E164::parse(&marked.get_attribute(DIAL_ATTR)?).ok()?;
+    let ours = marked.local_name() == DIAL_TAG;
+    Some((number, ours))
+}
+
+/// Puts the page back as it was: our elements replaced by their text, link marks removed.
+fn restore(doc: &Document) {
+    if let Ok(list) = doc.query_selector_all(DIAL_TAG) {
+        for i in 0..list.length() {
+            let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            if let Some(parent) = el.parent_node() {
+                while let Some(child) = el.first_child() {
+                    let _ = parent.insert_before(&child, Some(&el));
+                }
+            }
+            el.remove();
+        }
+    }
+    if let Ok(list) = doc.query_selector_all("a[data-ccaas-dial]") {
+        for i in 0..list.length() {
+            if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = el.remove_attribute(DIAL_ATTR);
+            }
+        }
+    }
+}
+
+fn now(window: &Window) -> f64 {
+    window.performance().map_or(0.0, |p| p.now())
+}
+
+fn text_of(node: &Node) -> String {
+    node.dyn_ref::<CharacterData>()
+        .map(CharacterData::data)
+        .unwrap_or_default()
+}
+
+fn matches(el: &Element, selector: &str) -> bool {
+    el.matches(selector).unwrap_or(false)
+}
+
+/// Moves a tree walker past the current node's subtree.
+fn skip_subtree(w: &TreeWalker) -> Option<Node> {
+    loop {
+        if let Ok(Some(n)) = w.next_sibling() {
+            return Some(n);
+        }
+        match w.parent_node() {
+            Ok(Some(_)) => continue,
+            _ => return None,
+        }
+    }
+}
+
+impl Inner {
+    fn schedule(this: &Rc<RefCell<Inner>>) {
+        let Ok(mut me) = this.try_borrow_mut() else {
+            return;
+        };
+        if me.timer.is_some() || me.in_flight.len() >= MAX_IN_FLIGHT || !me.has_work() {
+            return;
+        }
+        let weak = Rc::downgrade(this);
+        me.timer = Some(Timeout::new(0, move || {
+            if let Some(i) = weak.upgrade() {
+                Inner::slice(&i);
+            }
+        }));
+    }
+
+    fn has_work(&self) -> bool {
+        self.walker.is_some() || !self.roots.is_empty()
+    }
+
+    /// One slice of the walk: at most [`SLICE_MS`], then the batch so far goes to the worker.
+    fn slice(this: &Rc<RefCell<Inner>>) {
+        {
+            let Ok(mut me) = this.try_borrow_mut() else {
+                return;
+            };
+            me.timer = None;
+            let t0 = now(&me.window);
+            let mut n = 0u32;
+            while me.in_flight.len() < MAX_IN_FLIGHT {
+                let Some(node) = me.next_text() else { break };
+                me.visit(&node);
+                if me.building.units >= MAX_SCAN_UNITS {
+                    me.flush();
+                }
+                n += 1;
+                if n.is_multiple_of(CLOCK_EVERY) && now(&me.window) - t0 > SLICE_MS {
+                    break;
+                }
+            }
+            me.flush();
+        }
+        Inner::schedule(this);
+    }
+
+    /// The next text node to look at, moving on to the next queued root when a walk ends.
+    fn next_text(&mut self) -> Option<Node> {
+        loop {
+            if let Some(w) = &self.walker {
+                if let Ok(Some(n)) = w.next_node() {
+                    return Some(n);
+                }
+                self.walker = None;
+            }
+            let root = self.roots.pop_front()?;
+            if !root.is_connected() {
+                continue;
+            }
+            if root.node_type() == Node::TEXT_NODE {
+                if self.text_detection {
+                    return Some(root);
+                }
+                continue;
+            }
+            let Some(el) = root.dyn_ref::<Element>() else {
+                continue;
+            };
+            self.collect_links(el);
+            if !self.text_detection || el.closest(SKIP).ok().flatten().is_some() {
+                continue;
+            }
+            self.walker = self
+                .doc
+                .create_tree_walker_with_what_to_show(&root, SHOW_TEXT)
+                .ok();
+        }
+    }
+
+    /// Queues the unmarked dial links in (and including) `root` for the worker to parse.
+    fn collect_links(&mut self, root: &Element) {
+        let mut found = Vec::new();
+        if matches(root, LINKS) {
+            found.push(root.clone());
+        }
+        if let Ok(list) = root.query_selector_all(LINKS) {
+            found.extend(
+                (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()),
+            );
+        }
+        for a in found {
+            if a.has_attribute(DIAL_ATTR) {
+                continue;
+            }
+            let Some(href) = a.get_attribute("href") else {
+                continue;
+            };
+            let target = href
+                .split_once(':')
+                .map(|(_, rest)| rest.trim_start_matches('/'))
+                .unwrap_or_default();
+            if target.is_empty() || target.len() > 256 {
+                continue;
+            }
+            self.building.units += runs::units(target) as usize;
+            self.building.links.push(target.to_owned());
+            self.building.link_els.push(a);
+        }
+    }
+
+    /// Looks at one text node: cheap checks first, then its whole run.
+    fn visit(&mut self, node: &Node) {
+        let data: JsString = match js_sys::Reflect::get(node, &self.data_key) {
+            Ok(v) => v.unchecked_into(),
+            Err(_) => return,
+        };
+        if data.length() < 3 || data.search(&self.digit) < 0 || self.seen.has(node.unchecked_ref())
+        {
+            return;
+        }
+        let Some(parent) = node.parent_element() else {
+            return;
+        };
+        if parent.closest(SKIP).ok().flatten().is_some() {
+            return;
+        }
+        let container = parent.closest(BLOCK).ok().flatten();
+        let alone = container.as_ref().is_some_and(|c| c == &parent)
+            && node.previous_sibling().is_none()
+            && node.next_sibling().is_none();
+        let run = match (&container, alone) {
+            (Some(c), false) => self.collect_run(c, node),
+            _ => None,
+        };
+        let run = run.unwrap_or_else(|| single(node));
+        for p in &run.1.pieces {
+            self.seen.add(p.node.unchecked_ref());
+        }
+        if runs::digit_count(&run.0.text) < runs::MIN_RUN_DIGITS {
+            return;
+        }
+        self.building.units += run.0.len_units();
+        self.building.texts.push(run.0.text);
+        self.building.runs.push(run.1);
+    }
+
+    /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat
+    /// as one (the caller then takes the node alone).
+    fn collect_run(&self, container: &Element, node: &Node) -> Option<(RunText, Run)> {
+        let w = self
+            .doc
+            .create_tree_walker_with_what_to_show(container, SHOW_ELEMENT | SHOW_TEXT)
+            .ok()?;
+        let mut text = RunText::default();
+        let mut pieces = Vec::new();
+        let mut brk = false;
+        let mut cur = w.next_node().ok().flatten();
+        while let Some(n) = cur {
+            if n.node_type() == Node::TEXT_NODE {
+                let s = text_of(&n);
+                text.push(&s, brk);
+                brk = false;
+                pieces.push(Piece {
+                    node: n.clone().unchecked_into(),
+                    text: s,
+                });
+                if pieces.len() > runs::MAX_RUN_PIECES || text.len_units() > runs::MAX_RUN_UNITS {
+                    return None;
+                }
+                cur = w.next_node().ok().flatten();
+            } else {
+                let el: &Element = n.unchecked_ref();
+                if matches(el, SKIP) || matches(el, BLOCK) {
+                    brk = true;
+                    cur = skip_subtree(&w);
+                } else {
+                    if matches(el, BREAK) {
+                        brk = true;
+                    }
+                    cur = w.next_node().ok().flatten();
+                }
+            }
+        }
+        // The node itself may sit in a skipped part (then it is not ours to read).
+        if !pieces
+            .iter()
+            .any(|p| p.node.unchecked_ref::<Node>() == node)
+        {
+            return None;
+        }
+        let run = Run {
+            pieces,
+            starts: text.starts.clone(),
+            lens: text.lens.clone(),
+        };
+        Some((text, run))
+    }
+
+    /// Sends what was collected as one batch.
+    fn flush(&mut self) {
+        let b = std::mem::take(&mut self.building);
+        if b.texts.is_empty() && b.links.is_empty() {
+            return;
+        }
+        let batch = self.next_batch;
+        self.next_batch = self.next_batch.wrapping_add(1);
+        let scan = Scan {
+            batch,
+            texts: b.texts,
+            links: b.links,
+        };
+        if !(self.send)(&scan) {
+            log::debug("a scan batch waits for the worker's port");
+        }
+        self.in_flight.insert(
+            batch,
+            Sent {
+                scan,
+                runs: b.runs,
+                links: b.link_els,
+            },
+        );
+    }
+
+    /// Marks what the worker found in one batch.
+    fn apply(this: &Rc<RefCell<Inner>>, batch: u32, hits: &[Hit], links: &[LinkHit]) {
+        {
+            let Ok(mut me) = this.try_borrow_mut() else {
+                return;
+            };
+            let Some(sent) = me.in_flight.remove(&batch) else {
+                return;
+            };
+            // Per piece, the parts to wrap: (run, piece) -> [(from, to, hit)].
+            let mut plan: BTreeMap<(usize, usize), Vec<Part>> = BTreeMap::new();
+            for hit in hits {
+                let r = hit.text as usize;
+                let Some(run) = sent.runs.get(r) else {
+                    continue;
+                };
+                for (p, from, to) in runs::split_range(&run.starts, &run.lens, hit.start, hit.end) {
+                    plan.entry((r, p)).or_default().push((from, to, hit));
+                }
+            }
+            let mut marked = 0usize;
+            for ((r, p), mut parts) in plan {
+                let Some(piece) = sent.runs.get(r).and_then(|run| run.pieces.get(p)) else {
+                    continue;
+                };
+                let node: &Node = piece.node.unchecked_ref();
+                // The page may have changed the text since it was read: then the observer has
+                // queued it again, and these offsets mean nothing.
+                if !node.is_connected() || text_of(node) != piece.text {
+                    continue;
+                }
+                parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+                for (from, to, hit) in parts {
+                    if me.wrap(&piece.node, from, to, hit) {
+                        marked += 1;
+                    }
+                }
+            }
+            for l in links {
+                let Some(a) = sent.links.get(l.link as usize) else {
+                    continue;
+                };
+                if a.is_connected() && !a.has_attribute(DIAL_ATTR) {
+                    let _ = a.set_attribute(DIAL_ATTR, l.number.as_str());
+                    marked += 1;
+                }
+            }
+            // Our own writes are not page changes: take their records before they are delivered.
+            if marked > 0 {
+                if let Some(o) = &me.observer {
+                    let _ = o.take_records();
+                }
+            }
+        }
+        Inner::schedule(this);
+    }
+
+    /// Wraps `from..to` of `node` in a dial element. The node keeps the text before it.
+    fn wrap(&self, node: &Text, from: u32, to: u32, hit: &Hit) -> bool {
+        let mid = if from > 0 {
+            match node.split_text(from) {
+                Ok(t) => t,
+                Err(_) => return false,
+            }
+        } else {
+            node.clone()
+        };
+        let len = to - from;
+        if mid.length() > len && mid.split_text(len).is_err() {
+            return false;
+        }
+        let Some(parent) = mid.parent_node() else {
+            return false;
+        };
+        let Ok(el) = self.doc.create_element(DIAL_TAG) else {
+            return false;
+        };
+        let _ = el.set_attribute(DIAL_ATTR, hit.number.as_str());
+        let _ = el.set_attribute("role", "link");
+        let _ = el.set_attribute("tabindex", "0");
+        let _ = el.set_attribute("aria-label", &hit.label);
+        let _ = el.set_attribute("title", &hit.label);
+        if let Some(h) = el.dyn_ref::<HtmlElement>() {
+            // Set through the CSSOM, which a page's `style-src` CSP does not block.
+            let s = h.style();
+            let _ = s.set_property("text-decoration", "underline dotted");
+            let _ = s.set_property("text-underline-offset", "2px");
+            let _ = s.set_property("cursor", "pointer");
+        }
+        if parent.insert_before(&el, Some(&mid)).is_err() {
+            return false;
+        }
+        el.append_child(&mid).is_ok()
+    }
+
+    fn on_mutations(this: &Rc<RefCell<Inner>>, records: &Array) {
+        {
+            let Ok(mut me) = this.try_borrow_mut() else {
+                return;
+            };
+            for r in records.iter() {
+                let Ok(r) = r.dyn_into::<MutationRecord>() else {
+                    continue;
+                };
+                if r.type_() == "characterData" {
+                    if let Some(t) = r.target() {
+                        me.seen.delete(t.unchecked_ref());
+                        me.roots.push_back(t);
+                    }
+                    continue;
+                }
+                let added = r.added_nodes();
+                for i in 0..added.length() {
+                    let Some(n) = added.item(i) else { continue };
+                    let ours = n.dyn_ref::<Element>().is_some_and(|e| {
+                        matches!(e.local_name().as_str(), DIAL_TAG | "ccaas-softphone")
+                    });
+                    if !ours {
+                        me.roots.push_back(n);
+                    }
+                }
+            }
+        }
+        Inner::schedule(this);
+    }
+}
+
+/// A run of one text node.
+fn single(node: &Node) -> (RunText, Run) {
+    let s = text_of(node);
+    let mut text = RunText::default();
+    text.push(&s, false);
+    let run = Run {
+        pieces: vec![Piece {
+            node: node.clone().unchecked_into(),
+            text: s,
+        }],
+        starts: text.starts.clone(),
+        lens: text.lens.clone(),
+    };
+    (text, run)
+}

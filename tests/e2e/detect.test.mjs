@@ -1,0 +1,78 @@
+// Issue 4, click-to-dial everywhere: numbers in static text, split across inline elements, in a
+// table loaded after page load, after an SPA route change and in tel:/callto:/sip: links are
+// marked with data-ccaas-dial and dial the emulator with the right E.164 string; skipped
+// contexts and decoys stay untouched; the format-detection opt-out is honoured; the page's
+// layout does not move; switching detection off for the site removes the marks at once; the
+// context menu's "Call" on a selection dials it or says why not. On the permissive page and
+// under a strict CSP.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, storedConfig } from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await launch();
+  assert.match(await configure(h), /^Saved/);
+});
+after(async () => h?.close());
+
+const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
+const marks = (page) => page.evaluate(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => ({
+  id: e.closest('[id]')?.id, tag: e.localName, number: e.dataset.ccaasDial, text: e.textContent,
+  label: e.getAttribute('aria-label') ?? undefined, tabindex: e.getAttribute('tabindex') ?? undefined,
+})));
+const waitMarks = (page, n, what) => waitFor(async () => (await marks(page)).length >= n && marks(page), what ?? `${n} marks`, 10000);
+
+for (const csp of [null, 'strict']) {
+  const file = csp ? `numbers.html?csp=${csp}` : 'numbers.html';
+  test(`numbers are marked, skipped contexts are not, and a click dials (${csp ?? 'no'} CSP)`, async () => {
+    const { page } = await openCrm(h, file);
+    const widget = await widgetFrame(h, page);
+    await driverBound(widget);
+    // 9 in the static card and links, 3 more in the table that loads after 300 ms.
+    await waitMarks(page, 12, 'static numbers, links and the late table');
+    await sleep(300);
+    const m = await marks(page);
+    const by = (id) => m.filter((x) => x.id === id).map((x) => x.number);
+    assert.deepEqual(by('static'), ['+14255550100', '+442079460958']);
+    // Split across <b> and <span>: one number, marked in each piece.
+    assert.deepEqual([...new Set(by('split'))], ['+14255550101']);
+    assert.deepEqual(by('ext'), ['+14255550107']);
+    assert.deepEqual(by('lines'), ['+14255550108']);
+    assert.deepEqual(by('tel'), ['+14255550102']);
+    assert.deepEqual(by('callto'), ['+14255550109']);
+    assert.deepEqual(by('sip'), ['+442079460959']);
+    assert.deepEqual(by('xss'), ['+14255550106']);
+    assert.deepEqual(by('loaded'), ['+14255550120', '+14255550121', '+442079460960']);
+    for (const id of ['mailto', 'ta', 'pre', 'code', 'editable', 'btn', 'optout', 'decoys']) assert.deepEqual(by(id), [], `${id} must stay untouched`);
+    const staticMark = m.find((x) => x.id === 'static');
+    assert.equal(staticMark.tag, 'ccaas-dial');
+    assert.equal(staticMark.text, '(425) 555-0100');
+    assert.equal(staticMark.label, 'Call +1 425-555-0100');
+    assert.equal(staticMark.tabindex, '0');
+    // Page text that looks like markup stayed text.
+    assert.equal(await page.evaluate(() => window.__xss), undefined);
+    assert.match(await page.locator('#xss').textContent(), /^<img src=x onerror="window.__xss=1"> 425-555-0106$/);
+    assert.equal(await page.locator('#decoys').innerHTML().then((s) => s.includes('ccaas')), false);
+
+    // A click on a marked number, Enter on one, and a tel: link dial the emulator.
+    await page.locator('#static ccaas-dial').first().click();
+    await waitFor(async () => (await dials(widget)).length === 1, 'dial by click');
+    await page.locator('#loaded ccaas-dial').nth(1).focus();
+    await page.keyboard.press('Enter');
+    await waitFor(async () => (await dials(widget)).length === 2, 'dial by Enter');
+    const url = page.url();
+    await page.locator('#tel').click();
+    await waitFor(async () => (await dials(widget)).length === 3, 'dial by tel: link');
+    assert.equal(page.url(), url, 'the tel: link did not navigate');
+    assert.deepEqual(await dials(widget), ['+14255550100', '+14255550121', '+14255550102']);
+
+    // An SPA route change: the new card's number is marked and dials.
+    await page.locator('#route').click();
+    await waitFor(async () => (await marks(page)).some((x) => x.id === 'routed'), 'routed number');
+    await page.locator('#routed ccaas-dial').click();
+    await waitFor(async () => (await dials(widget)).length === 4, 'dial after route change');
+    assert.equal((await dials(widget))[3], '+61293744000');
+    await page.close();
+  });
+}
