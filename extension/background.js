@@ -15,4 +15,7 @@ chrome.storage.onChanged.addListener(later(bg.on_storage_changed));
 chrome.tabs.onRemoved.addListener(later(bg.on_tab_removed));
 chrome.commands?.onCommand.addListener(later(bg.on_command));
 chrome.contextMenus?.onClicked.addListener(later(bg.on_menu_click));
+// The same handler, for the e2e tests: headless Chromium has no context menu to click. Only
+// extension contexts can reach this worker's global scope.
+globalThis.ccaasMenuClicked = (info, tab) => ready.then(() => bg.on_menu_click(info, tab));
 chrome.runtime.onStartup.addListener(() => {}); // waking on browser start runs start() above

@@ -76,3 +76,60 @@ for (const csp of [null, 'strict']) {
     await page.close();
   });
 }
+
+test('a page with format-detection telephone=no keeps its text; its tel: links are still marked', async () => {
+  const { page } = await openCrm(h, 'numbers-optout.html');
+  await waitMarks(page, 1, 'the tel: link');
+  await sleep(500);
+  const m = await marks(page);
+  assert.deepEqual(m.map((x) => [x.id, x.number]), [['tel', '+14255550102']]);
+  await page.close();
+});
+
+/** Every element box under #main, except our own marks (which must not move anything). */
+const boxes = (page) => page.evaluate(() => [...document.querySelectorAll('#main *')]
+  .filter((e) => e.localName !== 'ccaas-dial')
+  .map((e) => { const r = e.getBoundingClientRect(); return [e.localName, e.id, r.x, r.y, r.width, r.height].join(' '); }));
+
+test('switching detection off for the site removes the marks at once, without moving the layout; on again marks again; page changes are followed', async () => {
+  const { page } = await openCrm(h, 'numbers.html');
+  await waitMarks(page, 12);
+  await sleep(300);
+  const withMarks = await boxes(page);
+  const count = (await marks(page)).length;
+  const tabId = await h.worker.evaluate(async (url) => (await chrome.tabs.query({ url })).at(0)?.id, `${h.server.origins.crm}/numbers.html`);
+  const popup = await h.context.newPage();
+  await popup.goto(h.extUrl(`popup.html?tab=${tabId}`));
+  const detection = popup.getByLabel('Click-to-dial numbers on this site');
+  await popup.waitForFunction(() => document.getElementById('site-status').textContent !== '…');
+  await detection.uncheck();
+  await waitFor(async () => (await marks(page)).length === 0, 'marks removed');
+  assert.equal(await page.locator('#static').textContent(), 'Main line (425) 555-0100, London office +44 20 7946 0958.');
+  assert.deepEqual(await boxes(page), withMarks, 'element boxes moved when the marks were removed');
+  await detection.check();
+  await waitFor(async () => (await marks(page)).length === count, 'marks back');
+  assert.deepEqual(await boxes(page), withMarks);
+  await popup.close();
+  // Rows the page appends later are marked too.
+  await page.evaluate(() => window.numbersAppend(40));
+  await waitFor(async () => (await marks(page)).length === count + 40, '40 appended rows marked');
+  await page.close();
+});
+
+test('the context menu "Call" dials a selected number the page did not mark, and says why when it is not one', async () => {
+  const { page, lines } = await openCrm(h, 'numbers.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const tabId = await h.worker.evaluate(async (url) => (await chrome.tabs.query({ url })).at(0)?.id, `${h.server.origins.crm}/numbers.html`);
+  const click = (selectionText) => h.worker.evaluate(([t, s]) => globalThis.ccaasMenuClicked(
+    { menuItemId: 'ccaas-call-selection', selectionText: s, frameId: 0 }, { id: t }), [tabId, selectionText]);
+  // A number in a <pre>, which detection skips: selected and called from the menu.
+  await click('425-555-0104');
+  await waitFor(async () => (await dials(widget)).length === 1, 'dial from the menu');
+  assert.deepEqual(await dials(widget), ['+14255550104']);
+  await click('Order #100234567');
+  await waitFor(() => lines.some((l) => l.includes('Not dialled') && l.includes('Order #100234567')), 'notice for a non-number');
+  await sleep(200);
+  assert.equal((await dials(widget)).length, 1);
+  await page.close();
+});
