@@ -118,6 +118,8 @@ struct Inner {
     digit: RegExp,
     data_key: JsValue,
     observer: Option<MutationObserver>,
+    /// Where the first walk starts (the top of the viewport), if not at its root.
+    first_from: Option<Node>,
 }
 
 /// Number detection on one page; dropping it stops it and restores the page's text.
@@ -174,6 +176,7 @@ impl Detector {
             digit: RegExp::new(r"[\d\u0660-\u0669\u06F0-\u06F9\uFF10-\uFF19]", ""),
             data_key: JsValue::from_str("data"),
             observer: None,
+            first_from: None,
         }));
 
         let weak = Rc::downgrade(&inner);
@@ -232,6 +235,20 @@ impl Detector {
             let mut me = inner.borrow_mut();
             me.observer = observer.clone();
             if let Some(body) = doc.body() {
+                // Visible rows first: on a page restored scrolled down, walk from the top of the
+                // viewport to the end, then the whole page (runs already sent are skipped). The
+                // one layout read happens before any write of ours.
+                let scrolled = window.scroll_y().is_ok_and(|y| y > 0.0);
+                let width = window.inner_width().ok().and_then(|w| w.as_f64());
+                if let (true, Some(w)) = (scrolled, width) {
+                    let anchor = doc.element_from_point((w / 3.0) as f32, 1.0);
+                    if let Some(a) =
+                        anchor.filter(|a| body.contains(Some(a)) && a.local_name() != "body")
+                    {
+                        me.first_from = Some(a.into());
+                        me.roots.push_back(body.clone().into());
+                    }
+                }
                 me.roots.push_back(body.into());
             }
         }
@@ -402,7 +419,10 @@ impl Inner {
             let Some(el) = root.dyn_ref::<Element>() else {
                 continue;
             };
-            self.collect_links(el);
+            let from = self.first_from.take();
+            if from.is_none() {
+                self.collect_links(el);
+            }
             if !self.text_detection || el.closest(SKIP).ok().flatten().is_some() {
                 continue;
             }
@@ -410,6 +430,9 @@ impl Inner {
                 .doc
                 .create_tree_walker_with_what_to_show(&root, SHOW_TEXT)
                 .ok();
+            if let (Some(w), Some(from)) = (&self.walker, from) {
+                w.set_current_node(&from);
+            }
         }
     }
 
