@@ -163,11 +163,9 @@ fn from_content(tab_id: i32, port: &Port, text: &str) {
             let port = port.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let (hits, links) = crate::scan::run(&scan).await;
-                let _ = port.post(&ext::encode(&BackgroundToContent::Found {
-                    batch: scan.batch,
-                    hits,
-                    links,
-                }));
+                for part in ext::encode_found(scan.batch, &hits, &links) {
+                    let _ = port.post(&part);
+                }
             });
         }
         ContentToBackground::Dial { id, number } => {

@@ -641,10 +641,15 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
                 p.set_minimized(false);
             }
         }
-        BackgroundToContent::Found { batch, hits, links } => {
+        BackgroundToContent::Found {
+            batch,
+            hits,
+            links,
+            last,
+        } => {
             let detector = b.borrow().detector.clone();
             if let Some(d) = detector {
-                d.on_found(batch, &hits, &links);
+                d.on_found(batch, &hits, &links, last);
             }
         }
         BackgroundToContent::DialNumber { number } => dial_number(b, None, number),

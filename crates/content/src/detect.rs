@@ -24,7 +24,7 @@ use crate::runs::{self, RunText};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, JsString, RegExp, WeakSet};
-use protocol::ext::{Hit, LinkHit, Scan, MAX_SCAN_UNITS};
+use protocol::ext::{json_cost, Hit, LinkHit, Scan, MAX_SCAN_BYTES};
 use protocol::E164;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
@@ -87,7 +87,8 @@ struct Building {
     runs: Vec<Run>,
     links: Vec<String>,
     link_els: Vec<Element>,
-    units: usize,
+    /// Estimated bytes of the batch's JSON (see [`json_cost`]).
+    bytes: usize,
 }
 
 struct Sent {
@@ -261,9 +262,9 @@ impl Detector {
         })
     }
 
-    /// The worker's answer to a batch.
-    pub fn on_found(&self, batch: u32, hits: &[Hit], links: &[LinkHit]) {
-        Inner::apply(&self.inner, batch, hits, links);
+    /// The worker's answer to a batch, or one part of it (`last` says it is the final part).
+    pub fn on_found(&self, batch: u32, hits: &[Hit], links: &[LinkHit], last: bool) {
+        Inner::apply(&self.inner, batch, hits, links, last);
     }
 
     /// Batches sent but not answered: after the worker's port reconnects they are sent again.
@@ -384,9 +385,6 @@ impl Inner {
             while me.in_flight.len() < MAX_IN_FLIGHT {
                 let Some(node) = me.next_text() else { break };
                 me.visit(&node);
-                if me.building.units >= MAX_SCAN_UNITS {
-                    me.flush();
-                }
                 n += 1;
                 if n.is_multiple_of(CLOCK_EVERY) && now(&me.window) - t0 > SLICE_MS {
                     break;
@@ -461,7 +459,7 @@ impl Inner {
             if target.is_empty() || target.len() > 256 {
                 continue;
             }
-            self.building.units += runs::units(target) as usize;
+            self.make_room(json_cost(target));
             self.building.links.push(target.to_owned());
             self.building.link_els.push(a);
         }
@@ -498,7 +496,7 @@ impl Inner {
         if runs::digit_count(&run.0.text) < runs::MIN_RUN_DIGITS {
             return;
         }
-        self.building.units += run.0.len_units();
+        self.make_room(json_cost(&run.0.text));
         self.building.texts.push(run.0.text);
         self.building.runs.push(run.1);
     }
@@ -555,6 +553,14 @@ impl Inner {
         Some((text, run))
     }
 
+    /// Flushes the batch first if `cost` more bytes would not fit in it.
+    fn make_room(&mut self, cost: usize) {
+        if self.building.bytes + cost > MAX_SCAN_BYTES {
+            self.flush();
+        }
+        self.building.bytes += cost;
+    }
+
     /// Sends what was collected as one batch.
     fn flush(&mut self) {
         let b = std::mem::take(&mut self.building);
@@ -582,7 +588,7 @@ impl Inner {
     }
 
     /// Marks what the worker found in one batch.
-    fn apply(this: &Rc<RefCell<Inner>>, batch: u32, hits: &[Hit], links: &[LinkHit]) {
+    fn apply(this: &Rc<RefCell<Inner>>, batch: u32, hits: &[Hit], links: &[LinkHit], last: bool) {
         {
             let Ok(mut me) = this.try_borrow_mut() else {
                 return;
@@ -627,6 +633,9 @@ impl Inner {
                     let _ = a.set_attribute(DIAL_ATTR, l.number.as_str());
                     marked += 1;
                 }
+            }
+            if !last {
+                me.in_flight.insert(batch, sent);
             }
             // Our own writes are not page changes: take their records before they are delivered.
             if marked > 0 {
@@ -708,11 +717,12 @@ impl Inner {
     }
 }
 
-/// A run of one text node.
+/// A run of one text node. Only its first [`runs::MAX_RUN_UNITS`] are read: a text node that
+/// long is a dump, not a CRM field, and a bounded run keeps every batch within its bound.
 fn single(node: &Node) -> (RunText, Run) {
     let s = text_of(node);
     let mut text = RunText::default();
-    text.push(&s, false);
+    text.push(runs::head(&s, runs::MAX_RUN_UNITS), false);
     let run = Run {
         pieces: vec![Piece {
             node: node.clone().unchecked_into(),

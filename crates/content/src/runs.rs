@@ -24,6 +24,18 @@ pub fn units(s: &str) -> u32 {
     u32::try_from(s.encode_utf16().count()).unwrap_or(u32::MAX)
 }
 
+/// The longest prefix of `s` with at most `max` UTF-16 units, cut at a char boundary.
+pub fn head(s: &str, max: usize) -> &str {
+    let mut n = 0;
+    for (i, c) in s.char_indices() {
+        n += c.len_utf16();
+        if n > max {
+            return s.get(..i).unwrap_or_default();
+        }
+    }
+    s
+}
+
 /// Builds the text of a run from its pieces, and the offset where each piece starts in it.
 /// `breaks[i]` says a line break (a `<br>`, a nested block, a skipped element) lies before
 /// piece `i`: it becomes one `\n`, so two lines never read as one number and a number at the
@@ -117,6 +129,13 @@ mod tests {
         assert!(split_range(&[0], &[5], 3, 3).is_empty());
         assert!(split_range(&[0], &[5], 4, 2).is_empty());
         assert!(split_range(&[0], &[5], 9, 12).is_empty());
+    }
+
+    #[test]
+    fn heads_cut_at_char_boundaries() {
+        assert_eq!(head("abc", 5), "abc");
+        assert_eq!(head("a😀b", 2), "a");
+        assert_eq!(head("a😀b", 3), "a😀");
     }
 
     #[test]

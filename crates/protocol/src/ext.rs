@@ -67,9 +67,24 @@ pub struct Scan {
     pub links: Vec<String>,
 }
 
-/// The most text one [`Scan`] carries, in UTF-16 code units, so that the encoded batch (JSON
-/// escapes included) stays within [`crate::MAX_MESSAGE_BYTES`] and one matcher task stays short.
-pub const MAX_SCAN_UNITS: usize = 16 * 1024;
+/// The most one [`Scan`] carries, in bytes of its JSON text as [`json_cost`] estimates it, so
+/// that the encoded batch stays within [`crate::MAX_MESSAGE_BYTES`] and one matcher task stays
+/// short.
+pub const MAX_SCAN_BYTES: usize = 40 * 1024;
+
+/// An upper bound of the bytes `s` takes as a JSON string: UTF-8 length, plus the escapes
+/// (`\"`, `\\`, `\n`, `\u0001`...), plus its quotes and comma.
+pub fn json_cost(s: &str) -> usize {
+    let escapes: usize = s
+        .bytes()
+        .map(|b| match b {
+            b'"' | b'\\' => 1,
+            0..=0x1f => 5,
+            _ => 0,
+        })
+        .sum();
+    s.len() + escapes + 3
+}
 
 /// A number found in `texts[text]` of a [`Scan`], at UTF-16 offsets `start..end`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,11 +125,13 @@ pub enum BackgroundToContent {
     },
     TogglePanel,
     ShowPanel,
-    /// The matcher's answer to a [`Scan`].
+    /// The matcher's answer to a [`Scan`], in one or more parts (see [`encode_found`]); `last`
+    /// marks the final one.
     Found {
         batch: u32,
         hits: Vec<Hit>,
         links: Vec<LinkHit>,
+        last: bool,
     },
     /// Dial a number the agent chose outside the page's own markup (the context menu).
     DialNumber {
@@ -221,6 +238,46 @@ pub fn encode_batches(events: &[DriverEvent]) -> Vec<String> {
     out
 }
 
+/// Encodes the answer to one [`Scan`] as as few [`BackgroundToContent::Found`] messages as fit
+/// within [`crate::MAX_MESSAGE_BYTES`] (a batch of dense numbers answers with more bytes than it
+/// asked with), in order, the last one marked.
+pub fn encode_found(batch: u32, hits: &[Hit], links: &[LinkHit]) -> Vec<String> {
+    fn parts(batch: u32, hits: &[Hit], links: &[LinkHit], out: &mut Vec<(Vec<Hit>, Vec<LinkHit>)>) {
+        let size = encode(&BackgroundToContent::Found {
+            batch,
+            hits: hits.to_vec(),
+            links: links.to_vec(),
+            last: false,
+        })
+        .len();
+        if size <= crate::MAX_MESSAGE_BYTES || hits.len() + links.len() <= 1 {
+            out.push((hits.to_vec(), links.to_vec()));
+        } else if links.len() > hits.len() {
+            let (a, b) = links.split_at(links.len() / 2);
+            parts(batch, hits, a, out);
+            parts(batch, &[], b, out);
+        } else {
+            let (a, b) = hits.split_at(hits.len() / 2);
+            parts(batch, a, &[], out);
+            parts(batch, b, links, out);
+        }
+    }
+    let mut out = Vec::new();
+    parts(batch, hits, links, &mut out);
+    let n = out.len();
+    out.into_iter()
+        .enumerate()
+        .map(|(i, (hits, links))| {
+            encode(&BackgroundToContent::Found {
+                batch,
+                hits,
+                links,
+                last: i + 1 == n,
+            })
+        })
+        .collect()
+}
+
 /// Encodes any of the enums above as JSON text.
 pub fn encode<T: Serialize>(msg: &T) -> String {
     serde_json::to_string(msg).unwrap_or_else(|_| "null".to_owned())
@@ -275,6 +332,77 @@ mod tests {
             }
         }
         assert_eq!(back, events);
+    }
+
+    #[test]
+    fn scans_and_their_answers_round_trip_and_a_full_scan_fits_the_bound() {
+        // The worst case for escapes: control characters, six bytes each on the wire.
+        let piece = "Call (425) 555-0100 \u{201c}now\u{201d}\n\u{1}\"\\";
+        let mut texts = Vec::new();
+        let mut cost = 0;
+        while cost + json_cost(piece) <= MAX_SCAN_BYTES {
+            cost += json_cost(piece);
+            texts.push(piece.to_owned());
+        }
+        let scan = ContentToBackground::Scan(Scan {
+            batch: 7,
+            texts,
+            links: vec!["+14255550100".into()],
+        });
+        let wire = encode(&scan);
+        assert!(wire.len() <= cost + 100, "{} > {cost}", wire.len());
+        assert!(wire.len() <= crate::MAX_MESSAGE_BYTES, "{}", wire.len());
+        assert_eq!(decode::<ContentToBackground>(&wire), Ok(scan));
+        let n = E164::parse("+14255550100").unwrap_or_else(|_| unreachable!());
+        let found = BackgroundToContent::Found {
+            batch: 7,
+            hits: vec![Hit {
+                text: 0,
+                start: 5,
+                end: 19,
+                number: n.clone(),
+                label: "Call +1 425-555-0100".into(),
+            }],
+            links: vec![LinkHit {
+                link: 0,
+                number: n.clone(),
+                label: "Call +1 425-555-0100".into(),
+            }],
+            last: true,
+        };
+        assert_eq!(decode::<BackgroundToContent>(&encode(&found)), Ok(found));
+        // Thousands of hits answer in several parts, each within the bound, the last marked.
+        let hits: Vec<Hit> = (0..3000)
+            .map(|i| Hit {
+                text: i,
+                start: 0,
+                end: 14,
+                number: n.clone(),
+                label: "Call +1 425-555-0100".into(),
+            })
+            .collect();
+        let parts = encode_found(9, &hits, &[]);
+        assert!(parts.len() > 1);
+        let mut back = Vec::new();
+        for (i, p) in parts.iter().enumerate() {
+            assert!(p.len() <= crate::MAX_MESSAGE_BYTES);
+            match decode::<BackgroundToContent>(p) {
+                Ok(BackgroundToContent::Found {
+                    batch: 9,
+                    hits,
+                    last,
+                    ..
+                }) => {
+                    assert_eq!(last, i + 1 == parts.len());
+                    back.extend(hits);
+                }
+                other => unreachable!("{other:?}"),
+            }
+        }
+        assert_eq!(back, hits);
+        // A hit whose number is not E.164 is refused as a whole.
+        let bad = r#"{"t":"found","batch":1,"hits":[{"text":0,"start":0,"end":3,"number":"555","label":""}],"links":[],"last":true}"#;
+        assert!(decode::<BackgroundToContent>(bad).is_err());
     }
 
     #[test]
