@@ -48,6 +48,10 @@ bindgen content bundler
 cp "$work/content/content_bg.js" dist/chrome/wasm/
 "$bin/wasm2js" "${features[@]}" --enable-bulk-memory-opt -Oz \
   dist/chrome/wasm/content_bg.wasm -o "$work/content_bg.wasm.js"
+# wasm2js grows memory by copying into a new ArrayBuffer and leaves the old one intact, but
+# wasm-bindgen's glue only notices a grown memory when its cached view's buffer is detached:
+# without this patch every string crossing after the first growth reads stale memory.
+node scripts/patch-wasm2js.mjs "$work/content_bg.wasm.js"
 # Minified: the fallback route's weight per page load drops to about a third.
 if [[ $profile == release ]]; then
   "$bin/esbuild" "$work/content_bg.wasm.js" --minify --format=esm --log-level=warning \

@@ -482,10 +482,12 @@ fn connect(b: &Shared) {
     me.port = Some(port);
     me.watchdog = Some(watchdog);
     let url = me.window.location().href().unwrap_or_default();
-    log::debug(&format!(
-        "port to the background worker open; {} dial(s) to resend",
-        me.pending.len()
-    ));
+    if !me.pending.is_empty() {
+        log::debug(&format!(
+            "port to the background worker open; {} dial(s) to resend",
+            me.pending.len()
+        ));
+    }
     me.send(&ContentToBackground::Hello {
         session: me.session.clone(),
         url,

@@ -64,6 +64,10 @@ const LINKS: &str = "a[href^='tel:' i],a[href^='callto:' i],a[href^='sip:' i],a[
 const SLICE_MS: f64 = 8.0;
 /// Batches waiting for the worker before the walk pauses (bounds memory and worker backlog).
 const MAX_IN_FLIGHT: usize = 3;
+/// The longest a slice of writes may run.
+const WRITE_SLICE_MS: f64 = 30.0;
+/// The longest marks found after the first answer wait to be written while the scan goes on.
+const WRITE_DELAY_MS: u32 = 750;
 /// How often (in nodes) a slice looks at the clock.
 const CLOCK_EVERY: u32 = 32;
 
@@ -91,6 +95,21 @@ struct Building {
     bytes: usize,
 }
 
+/// A write waiting for its turn: parts of a text node to wrap (last part first, so earlier
+/// offsets stay valid), or a link to mark.
+enum Write {
+    Wrap {
+        node: Text,
+        /// The node's text when it was read; the write is skipped if it changed since.
+        text: String,
+        parts: Vec<(u32, u32, E164, String)>,
+    },
+    Link {
+        a: Element,
+        number: E164,
+    },
+}
+
 struct Sent {
     scan: Scan,
     runs: Vec<Run>,
@@ -111,6 +130,11 @@ struct Inner {
     walker: Option<TreeWalker>,
     /// Text nodes already sent as part of a run (so a container is read once per change).
     seen: WeakSet,
+    /// Elements known to be outside every skipped context (see [`Inner::outside_skip`]).
+    clear: WeakSet,
+    sel: Selectors,
+    /// A dial element with its fixed attributes, cloned for each number.
+    template: Option<Element>,
     building: Building,
     in_flight: BTreeMap<u32, Sent>,
     next_batch: u32,
@@ -119,6 +143,9 @@ struct Inner {
     digit: RegExp,
     data_key: JsValue,
     observer: Option<MutationObserver>,
+    writes: VecDeque<Write>,
+    write_timer: Option<Timeout>,
+    written_once: bool,
     /// Where the first walk starts (the top of the viewport), if not at its root.
     first_from: Option<Node>,
 }
@@ -162,13 +189,17 @@ impl Detector {
         if !text_detection {
             log::info("the page asked for no telephone detection (format-detection meta): only tel: links are marked");
         }
+        let sel = Selectors::new()?;
         let inner = Rc::new(RefCell::new(Inner {
+            sel,
             window: window.clone(),
             doc: doc.clone(),
             text_detection,
             roots: VecDeque::new(),
             walker: None,
             seen: WeakSet::new(),
+            clear: WeakSet::new(),
+            template: dial_template(&doc),
             building: Building::default(),
             in_flight: BTreeMap::new(),
             next_batch: 1,
@@ -177,6 +208,9 @@ impl Detector {
             digit: RegExp::new(r"[\d\u0660-\u0669\u06F0-\u06F9\uFF10-\uFF19]", ""),
             data_key: JsValue::from_str("data"),
             observer: None,
+            writes: VecDeque::new(),
+            write_timer: None,
+            written_once: false,
             first_from: None,
         }));
 
@@ -283,6 +317,8 @@ impl Drop for Detector {
         }
         if let Ok(mut me) = self.inner.try_borrow_mut() {
             me.timer = None;
+            me.write_timer = None;
+            me.writes.clear();
             me.walker = None;
             me.roots.clear();
             me.in_flight.clear();
@@ -338,6 +374,47 @@ fn text_of(node: &Node) -> String {
 
 fn matches(el: &Element, selector: &str) -> bool {
     el.matches(selector).unwrap_or(false)
+}
+
+/// `Element.prototype.matches` and `closest` called with selector strings made once: the
+/// selectors are long, and web-sys would convert them from Rust for every call, which on a big
+/// page costs more than the matching itself.
+struct Selectors {
+    matches: js_sys::Function,
+    closest: js_sys::Function,
+    skip: JsValue,
+    block: JsValue,
+    brk: JsValue,
+}
+
+impl Selectors {
+    fn new() -> Option<Selectors> {
+        let element =
+            js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("Element")).ok()?;
+        let proto = js_sys::Reflect::get(&element, &JsValue::from_str("prototype")).ok()?;
+        let f = |name: &str| {
+            js_sys::Reflect::get(&proto, &JsValue::from_str(name))
+                .ok()?
+                .dyn_into::<js_sys::Function>()
+                .ok()
+        };
+        Some(Selectors {
+            matches: f("matches")?,
+            closest: f("closest")?,
+            skip: JsValue::from_str(SKIP),
+            block: JsValue::from_str(BLOCK),
+            brk: JsValue::from_str(BREAK),
+        })
+    }
+
+    fn is(&self, el: &Element, sel: &JsValue) -> bool {
+        self.matches.call1(el, sel).is_ok_and(|v| v.is_truthy())
+    }
+
+    fn closest(&self, el: &Element, sel: &JsValue) -> Option<Element> {
+        let v = self.closest.call1(el, sel).ok()?;
+        v.dyn_into::<Element>().ok()
+    }
 }
 
 /// Moves a tree walker past the current node's subtree.
@@ -421,7 +498,7 @@ impl Inner {
             if from.is_none() {
                 self.collect_links(el);
             }
-            if !self.text_detection || el.closest(SKIP).ok().flatten().is_some() {
+            if !self.text_detection || self.sel.closest(el, &self.sel.skip).is_some() {
                 continue;
             }
             self.walker = self
@@ -471,34 +548,63 @@ impl Inner {
             Ok(v) => v.unchecked_into(),
             Err(_) => return,
         };
-        if data.length() < 3 || data.search(&self.digit) < 0 || self.seen.has(node.unchecked_ref())
-        {
+        if data.length() < 3 || data.search(&self.digit) < 0 {
             return;
         }
         let Some(parent) = node.parent_element() else {
             return;
         };
-        if parent.closest(SKIP).ok().flatten().is_some() {
+        if !self.outside_skip(&parent) {
             return;
         }
-        let container = parent.closest(BLOCK).ok().flatten();
-        let alone = container.as_ref().is_some_and(|c| c == &parent)
-            && node.previous_sibling().is_none()
-            && node.next_sibling().is_none();
-        let run = match (&container, alone) {
-            (Some(c), false) => self.collect_run(c, node),
-            _ => None,
+        // The common case, a table cell or paragraph holding just this text: no walk needed.
+        let alone = node.previous_sibling().is_none()
+            && node.next_sibling().is_none()
+            && self.sel.is(&parent, &self.sel.block);
+        let run = if alone {
+            single(node)
+        } else {
+            if self.seen.has(node.unchecked_ref()) {
+                return;
+            }
+            let container = self.sel.closest(&parent, &self.sel.block);
+            let run = container
+                .and_then(|c| self.collect_run(&c, node))
+                .unwrap_or_else(|| single(node));
+            for p in &run.1.pieces {
+                self.seen.add(p.node.unchecked_ref());
+            }
+            run
         };
-        let run = run.unwrap_or_else(|| single(node));
-        for p in &run.1.pieces {
-            self.seen.add(p.node.unchecked_ref());
-        }
         if runs::digit_count(&run.0.text) < runs::MIN_RUN_DIGITS {
             return;
         }
         self.make_room(json_cost(&run.0.text));
         self.building.texts.push(run.0.text);
         self.building.runs.push(run.1);
+    }
+
+    /// True if neither `el` nor any of its ancestors is a place numbers are not looked for.
+    /// Elements found clear are remembered, so the cells of one table cost a `matches` or two
+    /// each instead of a `closest` over every ancestor. Forgotten on every page change, which
+    /// may move an element somewhere else.
+    fn outside_skip(&mut self, el: &Element) -> bool {
+        let mut checked = Vec::new();
+        let mut cur = Some(el.clone());
+        while let Some(e) = cur {
+            if self.clear.has(e.unchecked_ref()) {
+                break;
+            }
+            if self.sel.is(&e, &self.sel.skip) {
+                return false;
+            }
+            cur = e.parent_element();
+            checked.push(e);
+        }
+        for e in &checked {
+            self.clear.add(e.unchecked_ref());
+        }
+        true
     }
 
     /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat
@@ -527,11 +633,11 @@ impl Inner {
                 cur = w.next_node().ok().flatten();
             } else {
                 let el: &Element = n.unchecked_ref();
-                if matches(el, SKIP) || matches(el, BLOCK) {
+                if self.sel.is(el, &self.sel.skip) || self.sel.is(el, &self.sel.block) {
                     brk = true;
                     cur = skip_subtree(&w);
                 } else {
-                    if matches(el, BREAK) {
+                    if self.sel.is(el, &self.sel.brk) {
                         brk = true;
                     }
                     cur = w.next_node().ok().flatten();
@@ -588,12 +694,13 @@ impl Inner {
     }
 
     /// Marks what the worker found in one batch.
+    /// Takes the worker's answer: what to write goes to the write queue (see [`Inner::write`]).
     fn apply(this: &Rc<RefCell<Inner>>, batch: u32, hits: &[Hit], links: &[LinkHit], last: bool) {
         {
             let Ok(mut me) = this.try_borrow_mut() else {
                 return;
             };
-            let Some(sent) = me.in_flight.remove(&batch) else {
+            let Some(mut sent) = me.in_flight.remove(&batch) else {
                 return;
             };
             // Per piece, the parts to wrap: (run, piece) -> [(from, to, hit)].
@@ -607,35 +714,81 @@ impl Inner {
                     plan.entry((r, p)).or_default().push((from, to, hit));
                 }
             }
-            let mut marked = 0usize;
             for ((r, p), mut parts) in plan {
-                let Some(piece) = sent.runs.get(r).and_then(|run| run.pieces.get(p)) else {
+                let Some(piece) = sent.runs.get_mut(r).and_then(|run| run.pieces.get_mut(p)) else {
                     continue;
                 };
-                let node: &Node = piece.node.unchecked_ref();
-                // The page may have changed the text since it was read: then the observer has
-                // queued it again, and these offsets mean nothing.
-                if !node.is_connected() || text_of(node) != piece.text {
-                    continue;
-                }
                 parts.sort_by_key(|p| std::cmp::Reverse(p.0));
-                for (from, to, hit) in parts {
-                    if me.wrap(&piece.node, from, to, hit) {
-                        marked += 1;
-                    }
-                }
+                let parts = parts
+                    .into_iter()
+                    .map(|(from, to, hit)| (from, to, hit.number.clone(), hit.label.clone()))
+                    .collect();
+                me.writes.push_back(Write::Wrap {
+                    node: piece.node.clone(),
+                    text: std::mem::take(&mut piece.text),
+                    parts,
+                });
             }
             for l in links {
-                let Some(a) = sent.links.get(l.link as usize) else {
-                    continue;
-                };
-                if a.is_connected() && !a.has_attribute(DIAL_ATTR) {
-                    let _ = a.set_attribute(DIAL_ATTR, l.number.as_str());
-                    marked += 1;
+                if let Some(a) = sent.links.get(l.link as usize) {
+                    me.writes.push_back(Write::Link {
+                        a: a.clone(),
+                        number: l.number.clone(),
+                    });
                 }
             }
             if !last {
                 me.in_flight.insert(batch, sent);
+            }
+        }
+        Inner::schedule_write(this);
+        Inner::schedule(this);
+    }
+
+    /// Decides when queued writes happen. Every task that changes the page makes the browser
+    /// lay it out again before the next frame, and on a big table one layout costs more than all
+    /// of our script: so the first answer (the visible part) is written at once, and the rest in
+    /// one go when the scan is idle, or after [`WRITE_DELAY_MS`] at the latest.
+    fn schedule_write(this: &Rc<RefCell<Inner>>) {
+        let Ok(mut me) = this.try_borrow_mut() else {
+            return;
+        };
+        if me.writes.is_empty() {
+            return;
+        }
+        let idle = !me.has_work() && me.in_flight.is_empty();
+        let now_please = !me.written_once || idle;
+        if now_please {
+            me.write_timer = None;
+        } else if me.write_timer.is_some() {
+            return;
+        }
+        let weak = Rc::downgrade(this);
+        let delay = if now_please { 0 } else { WRITE_DELAY_MS };
+        me.write_timer = Some(Timeout::new(delay, move || {
+            if let Some(i) = weak.upgrade() {
+                Inner::write(&i);
+            }
+        }));
+    }
+
+    /// Writes queued marks for at most [`WRITE_SLICE_MS`], then yields and goes on.
+    fn write(this: &Rc<RefCell<Inner>>) {
+        let more = {
+            let Ok(mut me) = this.try_borrow_mut() else {
+                return;
+            };
+            me.write_timer = None;
+            me.written_once = true;
+            let t0 = now(&me.window);
+            let mut n = 0u32;
+            let mut marked = 0usize;
+            while let Some(w) = me.writes.pop_front() {
+                marked += me.write_one(w);
+                n += 1;
+                if n.is_multiple_of(CLOCK_EVERY) && now(&me.window) - t0 > WRITE_SLICE_MS {
+                    break;
+                }
             }
             // Our own writes are not page changes: take their records before they are delivered.
             if marked > 0 {
@@ -643,12 +796,48 @@ impl Inner {
                     let _ = o.take_records();
                 }
             }
+            !me.writes.is_empty()
+        };
+        if more {
+            let weak = Rc::downgrade(this);
+            if let Ok(mut me) = this.try_borrow_mut() {
+                me.write_timer = Some(Timeout::new(0, move || {
+                    if let Some(i) = weak.upgrade() {
+                        Inner::write(&i);
+                    }
+                }));
+            }
         }
-        Inner::schedule(this);
+    }
+
+    /// One queued write; returns how many marks it made.
+    fn write_one(&self, w: Write) -> usize {
+        match w {
+            Write::Wrap { node, text, parts } => {
+                let n: &Node = node.unchecked_ref();
+                // The page may have changed the text since it was read: then the observer has
+                // queued it again, and these offsets mean nothing.
+                if !n.is_connected() || text_of(n) != text {
+                    return 0;
+                }
+                parts
+                    .iter()
+                    .filter(|(from, to, number, label)| self.wrap(&node, *from, *to, number, label))
+                    .count()
+            }
+            Write::Link { a, number } => {
+                if a.is_connected() && !a.has_attribute(DIAL_ATTR) {
+                    let _ = a.set_attribute(DIAL_ATTR, number.as_str());
+                    1
+                } else {
+                    0
+                }
+            }
+        }
     }
 
     /// Wraps `from..to` of `node` in a dial element. The node keeps the text before it.
-    fn wrap(&self, node: &Text, from: u32, to: u32, hit: &Hit) -> bool {
+    fn wrap(&self, node: &Text, from: u32, to: u32, number: &E164, label: &str) -> bool {
         let mid = if from > 0 {
             match node.split_text(from) {
                 Ok(t) => t,
@@ -664,21 +853,16 @@ impl Inner {
         let Some(parent) = mid.parent_node() else {
             return false;
         };
-        let Ok(el) = self.doc.create_element(DIAL_TAG) else {
+        let Some(el) = self
+            .template
+            .as_ref()
+            .and_then(|t| t.clone_node().ok())
+            .and_then(|n| n.dyn_into::<Element>().ok())
+        else {
             return false;
         };
-        let _ = el.set_attribute(DIAL_ATTR, hit.number.as_str());
-        let _ = el.set_attribute("role", "link");
-        let _ = el.set_attribute("tabindex", "0");
-        let _ = el.set_attribute("aria-label", &hit.label);
-        let _ = el.set_attribute("title", &hit.label);
-        if let Some(h) = el.dyn_ref::<HtmlElement>() {
-            // Set through the CSSOM, which a page's `style-src` CSP does not block.
-            let s = h.style();
-            let _ = s.set_property("text-decoration", "underline dotted");
-            let _ = s.set_property("text-underline-offset", "2px");
-            let _ = s.set_property("cursor", "pointer");
-        }
+        let _ = el.set_attribute(DIAL_ATTR, number.as_str());
+        let _ = el.set_attribute("aria-label", label);
         if parent.insert_before(&el, Some(&mid)).is_err() {
             return false;
         }
@@ -690,6 +874,7 @@ impl Inner {
             let Ok(mut me) = this.try_borrow_mut() else {
                 return;
             };
+            me.clear = WeakSet::new();
             for r in records.iter() {
                 let Ok(r) = r.dyn_into::<MutationRecord>() else {
                     continue;
@@ -715,6 +900,20 @@ impl Inner {
         }
         Inner::schedule(this);
     }
+}
+
+/// The dial element without its number: focusable, a link to assistive technology, and styled
+/// through the CSSOM (which a page's `style-src` CSP does not block) with an underline that
+/// changes neither line height nor wrapping.
+fn dial_template(doc: &Document) -> Option<Element> {
+    let el = doc.create_element(DIAL_TAG).ok()?;
+    el.set_attribute("role", "link").ok()?;
+    el.set_attribute("tabindex", "0").ok()?;
+    let s = el.dyn_ref::<HtmlElement>()?.style();
+    s.set_property("text-decoration", "underline dotted").ok()?;
+    s.set_property("text-underline-offset", "2px").ok()?;
+    s.set_property("cursor", "pointer").ok()?;
+    Some(el)
 }
 
 /// A run of one text node. Only its first [`runs::MAX_RUN_UNITS`] are read: a text node that
