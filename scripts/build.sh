@@ -75,6 +75,7 @@ node scripts/manifest.mjs firefox > dist/firefox/manifest.json
 rm -f dist/*.zip
 (cd dist/chrome && zip -qr -X "../ccaas-bridge-chrome-$version.zip" .)
 (cd dist/firefox && zip -qr -X "../ccaas-bridge-firefox-$version.zip" .)
+bash scripts/build-driver.sh ${1:+"$1"} # the CTI driver web resource: dist/ccaas-cti-driver.js
 
 echo "built dist/chrome and dist/firefox ($profile):"
 for f in dist/chrome/wasm/*; do printf '  %8d  %s\n' "$(stat -c %s "$f")" "$f"; done

@@ -13,6 +13,9 @@ export const TESTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
 const CRM_DIR = path.join(TESTS_DIR, 'fixtures', 'crm');
 const OTHER_DIR = path.join(TESTS_DIR, 'fixtures', 'other');
 const EMULATOR_DIR = path.join(TESTS_DIR, 'emulator');
+// The project's CTI driver as scripts/build-driver.sh built it, for the emulator's
+// `?driver=ours` (served at /built/ on the widget hosts).
+const DRIVER_DIR = path.join(TESTS_DIR, '..', 'dist', 'driver-test');
 
 export const HOSTS = {
   crm: 'crm.localhost',
@@ -50,11 +53,15 @@ function routesFor(hostname, mounts) {
   if (hostname === HOSTS.crm) {
     base = [{ prefix: '/', dir: CRM_DIR }];
   } else if (hostname === HOSTS.widget) {
-    base = [{ prefix: '/', dir: EMULATOR_DIR }];
+    base = [
+      { prefix: '/built/', dir: DRIVER_DIR },
+      { prefix: '/', dir: EMULATOR_DIR },
+    ];
   } else if (hostname === HOSTS.other) {
     // The same emulator from an origin nobody configured, plus the hostile pages.
     base = [
       { prefix: '/other/', dir: OTHER_DIR },
+      { prefix: '/built/', dir: DRIVER_DIR },
       { prefix: '/', dir: EMULATOR_DIR },
     ];
   } else {

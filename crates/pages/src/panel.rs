@@ -11,7 +11,7 @@ use crate::util::{self, by_id, debug, info, load_config, warn};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use protocol::config::Config;
-use protocol::driver::{BridgeToDriver, DriverEvent, DriverToBridge};
+use protocol::driver::{BridgeToDriver, DriverEvent, DriverToBridge, OUR_DRIVER_NAME};
 use protocol::drop::DropCounters;
 use protocol::ext::{self, BackgroundToPanel, DialId, DialOutcome, PanelToBackground, ProbeReport};
 use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
@@ -261,6 +261,9 @@ impl Panel {
             DriverKind::Stock => {
                 "driver: stock (click-to-dial and conversation-loaded only)".to_owned()
             }
+            DriverKind::Extended { name, version } if name == OUR_DRIVER_NAME => {
+                format!("driver: ours ({name} {version})")
+            }
             DriverKind::Extended { name, version } => format!("driver: {name} {version}"),
         };
         util::set_text("driver", &driver);
@@ -423,14 +426,28 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
             };
             me.report_status();
         }
+        DriverToBridge::StockConversationLoaded(_)
+            if matches!(me.driver, DriverKind::Extended { .. }) =>
+        {
+            // The project's driver also posts the stock copy for other bridges; its extended
+            // `conversationLoaded` event carries the same, so the page gets it once.
+        }
         DriverToBridge::StockConversationLoaded(c) => {
             me.send(&PanelToBackground::DriverEvent {
                 event: DriverEvent::ConversationLoaded(c),
             });
         }
         DriverToBridge::Event(event) => {
-            if let DriverEvent::PanelVisibility(v) = &event {
-                me.send_to_tab(&PanelToBackground::ShowPanel { visible: v.visible });
+            match &event {
+                DriverEvent::PanelVisibility(v) => {
+                    me.send_to_tab(&PanelToBackground::ShowPanel { visible: v.visible });
+                }
+                // The panel's size is the agent's (drag to resize): a request is only noted.
+                DriverEvent::PanelWidth(px) => debug(&format!("widget asked for width {}", px.px)),
+                DriverEvent::PanelHeight(px) => {
+                    debug(&format!("widget asked for height {}", px.px))
+                }
+                _ => {}
             }
             queue_event(p, &mut me, event);
         }
@@ -467,9 +484,14 @@ fn on_probe(p: &Shared, report: ProbeReport) {
     let mut me = p.borrow_mut();
     match report {
         ProbeReport::Alive { doc } => {
+            // The probe's report travels through the worker, the driver's `hello` straight
+            // here: the hello of this very document may have come first. Forget the driver
+            // only when this report replaces another document we knew (its `gone` was lost).
+            if me.doc.as_ref().is_some_and(|d| *d != doc) {
+                me.driver = DriverKind::Unknown;
+            }
             me.doc = Some(doc);
             me.timer = None;
-            me.driver = DriverKind::Unknown;
             me.set_state(WidgetState::Alive);
             show_view("widget", "");
             // Give the driver the same time to bind before saying it did not.

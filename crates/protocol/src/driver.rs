@@ -240,6 +240,102 @@ impl BridgeToDriver {
     }
 }
 
+/// A message from the bridge that the project's driver refused. `id` is kept when it could be
+/// read, so that the driver can still answer the request with a typed error.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DriverRefused {
+    pub id: Option<String>,
+    pub reason: DropReason,
+}
+
+/// Longest correlation id either side may use.
+pub const MAX_WIRE_ID_CHARS: usize = 64;
+
+impl BridgeToDriver {
+    /// The driver's side of [`Self::to_wire`]: decodes what was posted into the widget. Accepts
+    /// the stock click-to-dial (no id: nothing to answer) and every extended envelope.
+    pub fn decode_text(text: &str) -> Result<Self, DriverRefused> {
+        let v = json::parse_bounded(text).map_err(|reason| DriverRefused { id: None, reason })?;
+        Self::decode_value(&v)
+    }
+
+    /// Decodes a value that has passed [`json::parse_bounded`] or [`json::check_value`].
+    pub fn decode_value(v: &Value) -> Result<Self, DriverRefused> {
+        let refuse = |reason| DriverRefused { id: None, reason };
+        let obj = v
+            .as_object()
+            .ok_or_else(|| refuse(DropReason::WrongShape("not an object".into())))?;
+        let extended = match obj.get("channel") {
+            None => false,
+            Some(Value::String(c)) if c == DRIVER_CHANNEL => true,
+            Some(_) => {
+                return Err(refuse(DropReason::WrongShape(
+                    "`channel` is not ccaas-driver".into(),
+                )))
+            }
+        };
+        let id = if extended {
+            check_version(v).map_err(refuse)?;
+            let id = str_field(v, "id", MAX_WIRE_ID_CHARS).map_err(refuse)?;
+            if id.is_empty() {
+                return Err(refuse(DropReason::WrongShape("`id` is empty".into())));
+            }
+            Some(id.to_owned())
+        } else {
+            None
+        };
+        let with_id = |reason| DriverRefused {
+            id: id.clone(),
+            reason,
+        };
+        match str_field(v, "messageType", 64).map_err(with_id)? {
+            "clickToDial" => {
+                let data = v.get("messageData").unwrap_or(&Value::Null);
+                let raw = str_field(data, "number", 64).map_err(with_id)?;
+                let number = E164::parse(raw).map_err(|e| with_id(DropReason::BadNumber(e)))?;
+                Ok(BridgeToDriver::ClickToDial {
+                    number,
+                    id: id.clone(),
+                })
+            }
+            "ccaasBridgeRequest" => {
+                let Some(id) = id.clone() else {
+                    return Err(refuse(DropReason::WrongShape(
+                        "a request needs the ccaas-driver envelope".into(),
+                    )));
+                };
+                let ty = str_field(v, "type", 64).map_err(with_id)?;
+                let mut tagged = json!({ "type": ty });
+                if let (Some(data), Some(t)) = (v.get("data"), tagged.as_object_mut()) {
+                    if !data.is_null() {
+                        t.insert("data".into(), data.clone());
+                    }
+                }
+                let request = serde_json::from_value::<DriverRequest>(tagged).map_err(|e| {
+                    with_id(if DRIVER_REQUEST_TYPES.contains(&ty) {
+                        DropReason::WrongShape(e.to_string())
+                    } else {
+                        DropReason::UnknownType(ty.to_owned())
+                    })
+                })?;
+                Ok(BridgeToDriver::Request { id, request })
+            }
+            other => Err(with_id(DropReason::UnknownType(other.to_owned()))),
+        }
+    }
+}
+
+/// The `type` of every [`DriverRequest`], as on the wire.
+pub const DRIVER_REQUEST_TYPES: [&str; 4] = [
+    "getPresence",
+    "setPresence",
+    "getPresenceOptions",
+    "getFocusedConversation",
+];
+
+/// The name the project's driver introduces itself with (`hello`).
+pub const OUR_DRIVER_NAME: &str = "ccaas-bridge-driver";
+
 /// A reply error from the driver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriverError {
@@ -287,6 +383,59 @@ impl DriverToBridge {
         Err(DropReason::WrongShape(
             "neither a stock conversation nor a ccaas-driver envelope".into(),
         ))
+    }
+}
+
+impl DriverToBridge {
+    /// The value the driver posts to its parent: the stock conversation-loaded object itself,
+    /// or an extended envelope. The inverse of [`DriverToBridge::decode_value`].
+    pub fn to_value(&self) -> Value {
+        let envelope =
+            |kind: &str| json!({ "channel": DRIVER_CHANNEL, "v": PROTOCOL_VERSION, "kind": kind });
+        match self {
+            DriverToBridge::StockConversationLoaded(c) => {
+                serde_json::to_value(c).unwrap_or(Value::Null)
+            }
+            DriverToBridge::Hello { driver, version } => {
+                let mut v = envelope("hello");
+                if let Some(o) = v.as_object_mut() {
+                    o.insert(
+                        "data".into(),
+                        json!({ "driver": driver, "version": version }),
+                    );
+                }
+                v
+            }
+            DriverToBridge::Event(ev) => {
+                let mut v = envelope("event");
+                if let (Some(o), Ok(Value::Object(tagged))) =
+                    (v.as_object_mut(), serde_json::to_value(ev))
+                {
+                    o.extend(tagged);
+                }
+                v
+            }
+            DriverToBridge::Reply { id, result } => {
+                let mut v = envelope("reply");
+                if let Some(o) = v.as_object_mut() {
+                    o.insert("id".into(), id.as_str().into());
+                    match result {
+                        Ok(data) => {
+                            o.insert("ok".into(), true.into());
+                            o.insert("data".into(), data.clone());
+                        }
+                        Err(e) => {
+                            o.insert("ok".into(), false.into());
+                            o.insert(
+                                "error".into(),
+                                json!({ "code": e.code, "message": e.message }),
+                            );
+                        }
+                    }
+                }
+                v
+            }
+        }
     }
 }
 
@@ -434,5 +583,144 @@ mod tests {
             DriverToBridge::decode_value(&r),
             Ok(DriverToBridge::Reply { result: Err(_), .. })
         ));
+    }
+
+    #[test]
+    fn the_driver_decodes_what_the_bridge_posts() {
+        let dial = BridgeToDriver::ClickToDial {
+            number: num("+14255550100"),
+            id: Some("d1".into()),
+        };
+        assert_eq!(
+            BridgeToDriver::decode_text(&dial.to_wire(true)),
+            Ok(dial.clone())
+        );
+        // The stock form carries no id: nothing to answer.
+        assert_eq!(
+            BridgeToDriver::decode_text(&dial.to_wire(false)),
+            Ok(BridgeToDriver::ClickToDial {
+                number: num("+14255550100"),
+                id: None
+            })
+        );
+        for request in [
+            DriverRequest::GetPresence,
+            DriverRequest::GetPresenceOptions,
+            DriverRequest::GetFocusedConversation,
+            DriverRequest::SetPresence {
+                presence_id: Some("p1".into()),
+                base_status: None,
+            },
+            DriverRequest::SetPresence {
+                presence_id: None,
+                base_status: Some(BaseStatus::Away),
+            },
+        ] {
+            let m = BridgeToDriver::Request {
+                id: "r1".into(),
+                request,
+            };
+            assert_eq!(BridgeToDriver::decode_text(&m.to_wire(true)), Ok(m));
+        }
+    }
+
+    #[test]
+    fn the_driver_refuses_with_the_id_when_it_can() {
+        let bad = r#"{"messageType":"clickToDial","messageData":{"number":"call me"},"channel":"ccaas-driver","v":1,"id":"d9"}"#;
+        assert!(matches!(
+            BridgeToDriver::decode_text(bad),
+            Err(DriverRefused { id: Some(ref i), reason: DropReason::BadNumber(_) }) if i == "d9"
+        ));
+        let stock_bad = r#"{"messageType":"clickToDial","messageData":{"number":"12"}}"#;
+        assert!(matches!(
+            BridgeToDriver::decode_text(stock_bad),
+            Err(DriverRefused {
+                id: None,
+                reason: DropReason::BadNumber(_)
+            })
+        ));
+        let unknown = r#"{"messageType":"ccaasBridgeRequest","channel":"ccaas-driver","v":1,"id":"r","type":"wipe"}"#;
+        assert_eq!(
+            BridgeToDriver::decode_text(unknown),
+            Err(DriverRefused {
+                id: Some("r".into()),
+                reason: DropReason::UnknownType("wipe".into())
+            })
+        );
+        let wrong = r#"{"messageType":"ccaasBridgeRequest","channel":"ccaas-driver","v":1,"id":"r","type":"setPresence","data":{"baseStatus":"ON_FIRE"}}"#;
+        assert!(matches!(
+            BridgeToDriver::decode_text(wrong),
+            Err(DriverRefused {
+                id: Some(_),
+                reason: DropReason::WrongShape(_)
+            })
+        ));
+        // A request outside the envelope, another channel, another version, garbage.
+        for (text, code) in [
+            (
+                r#"{"messageType":"ccaasBridgeRequest","id":"r","type":"getPresence"}"#,
+                "wrongShape",
+            ),
+            (
+                r#"{"channel":"ccaas-bridge","messageType":"clickToDial"}"#,
+                "wrongShape",
+            ),
+            (
+                r#"{"channel":"ccaas-driver","v":2,"id":"r","messageType":"clickToDial"}"#,
+                "unsupportedVersion",
+            ),
+            (r#"{"messageType":"rmRf"}"#, "unknownType"),
+            ("not json", "notJson"),
+            (r#"[1,2]"#, "wrongShape"),
+            (
+                r#"{"messageType":"clickToDial","__proto__":{}}"#,
+                "forbiddenKey",
+            ),
+        ] {
+            match BridgeToDriver::decode_text(text) {
+                Err(r) => assert_eq!(r.reason.code(), code, "{text}"),
+                Ok(m) => unreachable!("{text} decoded as {m:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn what_the_driver_posts_decodes_back() {
+        let conv = ConversationLoaded {
+            live_work_item_id: "w".into(),
+            conversation_type: "Voice".into(),
+            created_time_stamp: "t".into(),
+            live_work_stream_id: None,
+            session_id: "s".into(),
+            customer_name: "Maria".into(),
+            customer_phone_number: Some("+14255550123".into()),
+        };
+        let all = [
+            DriverToBridge::StockConversationLoaded(conv.clone()),
+            DriverToBridge::Hello {
+                driver: OUR_DRIVER_NAME.into(),
+                version: "0.1.0".into(),
+            },
+            DriverToBridge::Event(DriverEvent::ConversationLoaded(conv)),
+            DriverToBridge::Event(DriverEvent::FocusChanged(Focus {
+                live_work_item_id: None,
+            })),
+            DriverToBridge::Event(DriverEvent::PanelWidth(Pixels { px: 420 })),
+            DriverToBridge::Reply {
+                id: "d1".into(),
+                result: Ok(json!({"accepted": true})),
+            },
+            DriverToBridge::Reply {
+                id: "d2".into(),
+                result: Err(DriverError {
+                    code: "badNumber".into(),
+                    message: "no".into(),
+                }),
+            },
+        ];
+        for m in all {
+            let text = m.to_value().to_string();
+            assert_eq!(DriverToBridge::decode_text(&text), Ok(m), "{text}");
+        }
     }
 }

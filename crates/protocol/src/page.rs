@@ -175,6 +175,25 @@ pub enum PageEvent {
         muted: bool,
     },
     StatusChanged(BridgeStatus),
+    /// From the project's driver only (the stock driver forwards none of these).
+    #[serde(rename_all = "camelCase")]
+    ConversationTransferred {
+        live_work_item_id: String,
+        transfer_destination: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    ConsultStarted {
+        live_work_item_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    ConsultEnded {
+        live_work_item_id: String,
+    },
+    /// The conversation the agent has in front of them; `null` when none.
+    #[serde(rename_all = "camelCase")]
+    FocusChanged {
+        live_work_item_id: Option<String>,
+    },
 }
 
 /// An error in a reply to the page.
@@ -234,8 +253,8 @@ impl BridgeToPage {
     }
 }
 
-/// The page events a driver event becomes. Events with no page counterpart (panel size
-/// requests, transfers, consults, focus) give none; they are handled inside the extension.
+/// The page events a driver event becomes. The SDK's panel requests (visibility, width,
+/// height) give none: they are about the extension's own panel and handled inside it.
 pub fn page_events_for(ev: &crate::driver::DriverEvent) -> Vec<PageEvent> {
     use crate::driver::DriverEvent as D;
     match ev {
@@ -273,13 +292,20 @@ pub fn page_events_for(ev: &crate::driver::DriverEvent) -> Vec<PageEvent> {
             muted: m.is_agent_muted,
         }],
         D::PresenceChanged(p) => vec![PageEvent::PresenceChanged(p.presence.clone())],
-        D::Transferred(_)
-        | D::ConsultStarted(_)
-        | D::ConsultEnded(_)
-        | D::FocusChanged(_)
-        | D::PanelVisibility(_)
-        | D::PanelWidth(_)
-        | D::PanelHeight(_) => vec![],
+        D::Transferred(t) => vec![PageEvent::ConversationTransferred {
+            live_work_item_id: t.live_work_item_id.clone(),
+            transfer_destination: t.transfer_destination.clone(),
+        }],
+        D::ConsultStarted(w) => vec![PageEvent::ConsultStarted {
+            live_work_item_id: w.live_work_item_id.clone(),
+        }],
+        D::ConsultEnded(w) => vec![PageEvent::ConsultEnded {
+            live_work_item_id: w.live_work_item_id.clone(),
+        }],
+        D::FocusChanged(f) => vec![PageEvent::FocusChanged {
+            live_work_item_id: f.live_work_item_id.clone(),
+        }],
+        D::PanelVisibility(_) | D::PanelWidth(_) | D::PanelHeight(_) => vec![],
     }
 }
 

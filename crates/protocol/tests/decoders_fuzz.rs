@@ -1,6 +1,6 @@
 //! Generated-input tests for every decoder of the crate.
 //!
-//! Two parts:
+//! Three parts:
 //! - `a_million_generated_inputs_are_decoded_or_dropped_consistently`: a fast, deterministic
 //!   generator (splitmix64, fixed seeds) builds at least a million JSON texts: valid envelopes of
 //!   every boundary, the same envelopes mutated (fields dropped, renamed, retyped, wrong `v`,
@@ -17,6 +17,8 @@
 //! - proptest properties with modest case counts for the structured guarantees: E.164 canonical
 //!   form and idempotence, click-to-dial round trips and wire formats, forbidden keys anywhere,
 //!   oversized payloads, `ext` round trips, panel prefs and stored configuration.
+//! - `the_driver_side_round_trips_and_refuses_mutants`: the project's driver's decoder
+//!   (`BridgeToDriver::decode_text`) and encoder (`DriverToBridge::to_value`) against the bridge's.
 //!
 //! Two behaviours are counted and printed rather than asserted (see the counters in `Stats`):
 //! a known extended event type refused as `unknownType` when a nested enum value is unknown, and
@@ -2474,5 +2476,75 @@ proptest! {
     #[test]
     fn stored_config_of_any_json_is_checked(v in arb_json()) {
         check_config(&v, &mut Stats::default());
+    }
+}
+
+/// The driver's side of the wire: what the bridge posts decodes back to itself in the driver
+/// (`BridgeToDriver::decode_text`), what the driver posts decodes back in the bridge
+/// (`DriverToBridge::to_value` → `decode_value`), and text mutants of both are decoded or
+/// refused without a panic, a refusal keeping the id only when the envelope carried one.
+#[test]
+fn the_driver_side_round_trips_and_refuses_mutants() {
+    let mut r = Rng(0x6d72_6976_6572);
+    for i in 0..20_000u64 {
+        let id = format!("r{i}");
+        let to_driver = if r.one_in(2) {
+            BridgeToDriver::ClickToDial {
+                number: gen_e164(&mut r),
+                id: Some(id.clone()),
+            }
+        } else {
+            BridgeToDriver::Request {
+                id: id.clone(),
+                request: gen_driver_request(&mut r),
+            }
+        };
+        let wire = to_driver.to_wire(true);
+        assert_eq!(
+            BridgeToDriver::decode_text(&wire),
+            Ok(to_driver.clone()),
+            "{wire}"
+        );
+        if let BridgeToDriver::ClickToDial { number, .. } = &to_driver {
+            let stock = BridgeToDriver::ClickToDial {
+                number: number.clone(),
+                id: None,
+            };
+            assert_eq!(
+                BridgeToDriver::decode_text(&to_driver.to_wire(false)),
+                Ok(stock)
+            );
+        }
+        let mut text = wire;
+        mutate_text(&mut r, &mut text);
+        if let Err(refused) = BridgeToDriver::decode_text(&text) {
+            if let Some(got) = &refused.id {
+                assert!(
+                    text.contains(got.as_str()),
+                    "{text}: id {got} is not in the text"
+                );
+            }
+        }
+
+        let from_driver = match r.below(4) {
+            0 | 1 => DriverToBridge::Event(gen_driver_event(&mut r)),
+            2 => DriverToBridge::Hello {
+                driver: gen_alnum(&mut r, 12),
+                version: gen_alnum(&mut r, 6),
+            },
+            _ => DriverToBridge::Reply {
+                id,
+                result: if r.one_in(2) {
+                    Ok(json!({"accepted": true}))
+                } else {
+                    Err(DriverError {
+                        code: gen_ident(&mut r),
+                        message: gen_str(&mut r),
+                    })
+                },
+            },
+        };
+        let v = from_driver.to_value();
+        assert_eq!(DriverToBridge::decode_value(&v), Ok(from_driver), "{v}");
     }
 }

@@ -4,7 +4,9 @@
 // (classic <script src>, new CCaaS.CTIDriver(sdk), await initialize(), bindEvents()).
 //
 // Query parameters (besides the real widget's dynamicsUrl / msdynembedmode, which are ignored):
-//   driver=stock|none|<name>  drivers/<name>.js; `none` loads no driver at all (default: stock)
+//   driver=stock|none|ours|<name>  drivers/<name>.js; `none` loads no driver at all (default:
+//                             stock); `ours` is the project's built driver, /built/ccaas-cti-driver.js
+//                             (scripts/build-driver.sh; served by tests/support/server.mjs)
 //   driverUrl=<path>          load this same-origin script instead (wins over `driver`)
 //   driverDelay=<ms>          wait this long before loading the driver
 (function () {
@@ -549,6 +551,7 @@
     }
     var name = params.get('driver') || 'stock';
     if (name === 'none') return null;
+    if (name === 'ours') return '/built/ccaas-cti-driver.js';
     if (!/^[A-Za-z0-9_-]+$/.test(name)) throw new Error('bad driver name: ' + name);
     return new URL('drivers/' + name + '.js', location.href).pathname;
   }
