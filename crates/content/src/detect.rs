@@ -122,7 +122,6 @@ type SendScan = Rc<dyn Fn(&Scan) -> bool>;
 type Part<'a> = (u32, u32, &'a Hit);
 
 struct Inner {
-    window: Window,
     doc: Document,
     /// False when the page asked for no telephone detection: links are still marked.
     text_detection: bool,
@@ -131,7 +130,10 @@ struct Inner {
     /// Text nodes already sent as part of a run (so a container is read once per change).
     seen: WeakSet,
     /// Elements known to be outside every skipped context (see [`Inner::outside_skip`]).
-    clear: WeakSet,
+    /// The ancestors of the last element found outside every skipped context, from it upwards
+    /// (see [`Inner::outside_skip`]).
+    clear: Vec<Element>,
+    perf: Option<web_sys::Performance>,
     sel: Selectors,
     /// A dial element with its fixed attributes, cloned for each number.
     template: Option<Element>,
@@ -192,13 +194,13 @@ impl Detector {
         let sel = Selectors::new()?;
         let inner = Rc::new(RefCell::new(Inner {
             sel,
-            window: window.clone(),
             doc: doc.clone(),
             text_detection,
             roots: VecDeque::new(),
             walker: None,
             seen: WeakSet::new(),
-            clear: WeakSet::new(),
+            clear: Vec::new(),
+            perf: window.performance(),
             template: dial_template(&doc),
             building: Building::default(),
             in_flight: BTreeMap::new(),
@@ -362,8 +364,8 @@ fn restore(doc: &Document) {
     }
 }
 
-fn now(window: &Window) -> f64 {
-    window.performance().map_or(0.0, |p| p.now())
+fn now(perf: &Option<web_sys::Performance>) -> f64 {
+    perf.as_ref().map_or(0.0, |p| p.now())
 }
 
 fn text_of(node: &Node) -> String {
@@ -385,6 +387,7 @@ struct Selectors {
     skip: JsValue,
     block: JsValue,
     brk: JsValue,
+    dial: JsValue,
 }
 
 impl Selectors {
@@ -404,6 +407,7 @@ impl Selectors {
             skip: JsValue::from_str(SKIP),
             block: JsValue::from_str(BLOCK),
             brk: JsValue::from_str(BREAK),
+            dial: JsValue::from_str("[data-ccaas-dial]"),
         })
     }
 
@@ -457,13 +461,13 @@ impl Inner {
                 return;
             };
             me.timer = None;
-            let t0 = now(&me.window);
+            let t0 = now(&me.perf);
             let mut n = 0u32;
             while me.in_flight.len() < MAX_IN_FLIGHT {
                 let Some(node) = me.next_text() else { break };
                 me.visit(&node);
                 n += 1;
-                if n.is_multiple_of(CLOCK_EVERY) && now(&me.window) - t0 > SLICE_MS {
+                if n.is_multiple_of(CLOCK_EVERY) && now(&me.perf) - t0 > SLICE_MS {
                     break;
                 }
             }
@@ -585,25 +589,28 @@ impl Inner {
     }
 
     /// True if neither `el` nor any of its ancestors is a place numbers are not looked for.
-    /// Elements found clear are remembered, so the cells of one table cost a `matches` or two
-    /// each instead of a `closest` over every ancestor. Forgotten on every page change, which
-    /// may move an element somewhere else.
+    /// The chain of ancestors found clear last time is remembered: walking up from `el`, an
+    /// ancestor at the same height as one in that chain and identical to it ends the check (all
+    /// above it were clear), so the next cell of a row costs one `matches`, the next row two.
+    /// Forgotten on every page change, which may move an element somewhere else.
     fn outside_skip(&mut self, el: &Element) -> bool {
-        let mut checked = Vec::new();
+        let mut chain: Vec<Element> = Vec::new();
         let mut cur = Some(el.clone());
         while let Some(e) = cur {
-            if self.clear.has(e.unchecked_ref()) {
-                break;
+            let depth = chain.len();
+            if depth > 0 && self.clear.get(depth).is_some_and(|c| *c == e) {
+                let rest = self.clear.split_off(depth);
+                chain.extend(rest);
+                self.clear = chain;
+                return true;
             }
             if self.sel.is(&e, &self.sel.skip) {
                 return false;
             }
             cur = e.parent_element();
-            checked.push(e);
+            chain.push(e);
         }
-        for e in &checked {
-            self.clear.add(e.unchecked_ref());
-        }
+        self.clear = chain;
         true
     }
 
@@ -780,13 +787,13 @@ impl Inner {
             };
             me.write_timer = None;
             me.written_once = true;
-            let t0 = now(&me.window);
+            let t0 = now(&me.perf);
             let mut n = 0u32;
             let mut marked = 0usize;
             while let Some(w) = me.writes.pop_front() {
                 marked += me.write_one(w);
                 n += 1;
-                if n.is_multiple_of(CLOCK_EVERY) && now(&me.window) - t0 > WRITE_SLICE_MS {
+                if n.is_multiple_of(CLOCK_EVERY) && now(&me.perf) - t0 > WRITE_SLICE_MS {
                     break;
                 }
             }
@@ -816,8 +823,16 @@ impl Inner {
             Write::Wrap { node, text, parts } => {
                 let n: &Node = node.unchecked_ref();
                 // The page may have changed the text since it was read: then the observer has
-                // queued it again, and these offsets mean nothing.
+                // queued it again, and these offsets mean nothing. And a node read twice (the
+                // first walk and the observer can both reach what the page added meanwhile) is
+                // wrapped once.
                 if !n.is_connected() || text_of(n) != text {
+                    return 0;
+                }
+                let marked = n
+                    .parent_element()
+                    .is_some_and(|p| self.sel.closest(&p, &self.sel.dial).is_some());
+                if marked {
                     return 0;
                 }
                 parts
@@ -874,7 +889,7 @@ impl Inner {
             let Ok(mut me) = this.try_borrow_mut() else {
                 return;
             };
-            me.clear = WeakSet::new();
+            me.clear.clear();
             for r in records.iter() {
                 let Ok(r) = r.dyn_into::<MutationRecord>() else {
                     continue;
