@@ -57,9 +57,13 @@ for (const csp of [null, 'strict']) {
     assert.match(await page.locator('#xss').textContent(), /^<img src=x onerror="window.__xss=1"> 425-555-0106$/);
     assert.equal(await page.locator('#decoys').innerHTML().then((s) => s.includes('ccaas')), false);
 
-    // A click on a marked number, Enter on one, and a tel: link dial the emulator.
+    // A click on a marked number, Enter on one, and a tel: link dial the emulator; a minimized
+    // panel comes back for the call.
+    await page.evaluate(() => window.crmRequest('hidePanel'));
+    await page.waitForSelector('ccaas-softphone[data-minimized="true"]', { state: 'attached' });
     await page.locator('#static ccaas-dial').first().click();
     await waitFor(async () => (await dials(widget)).length === 1, 'dial by click');
+    await page.waitForSelector('ccaas-softphone[data-minimized="false"]', { state: 'attached' });
     await page.locator('#loaded ccaas-dial').nth(1).focus();
     await page.keyboard.press('Enter');
     await waitFor(async () => (await dials(widget)).length === 2, 'dial by Enter');
@@ -132,8 +136,12 @@ test('the context menu "Call" dials a selected number the page did not mark, and
   await click('425-555-0104');
   await waitFor(async () => (await dials(widget)).length === 1, 'dial from the menu');
   assert.deepEqual(await dials(widget), ['+14255550104']);
+  // Minimized: the notice restores the panel, where it is shown.
+  await page.evaluate(() => window.crmRequest('hidePanel'));
+  await page.waitForSelector('ccaas-softphone[data-minimized="true"]', { state: 'attached' });
   await click('Order #100234567');
   await waitFor(() => lines.some((l) => l.includes('Not dialled') && l.includes('Order #100234567')), 'notice for a non-number');
+  await page.waitForSelector('ccaas-softphone[data-minimized="false"]', { state: 'attached' });
   await sleep(200);
   assert.equal((await dials(widget)).length, 1);
   await page.close();

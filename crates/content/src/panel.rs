@@ -174,9 +174,11 @@ impl Panel {
         Inner::update(&self.inner, |p| p.minimized = !p.minimized);
     }
 
-    /// Shows a short message to the agent next to the panel (also when it is minimized) for a
-    /// few seconds. Set as text, never as HTML.
+    /// Shows a short message to the agent at the bottom of the panel for a few seconds,
+    /// restoring the panel if it was minimized (the agent just asked it for something). Set as
+    /// text, never as HTML.
     pub fn notice(&self, text: &str) {
+        self.set_minimized(false);
         let Ok(mut me) = self.inner.try_borrow_mut() else {
             return;
         };
