@@ -355,6 +355,15 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
     if e.origin() != origin {
         return drop_message(b, &DropReason::WrongOrigin, "page message");
     }
+    // Our own replies and events come back to this listener too (posted to this very window,
+    // they pass the checks above): skip them before any stringify and decode, which would
+    // double the relay's work.
+    if !data.is_string() {
+        let kind = webext::get(&data, "kind").as_string();
+        if matches!(kind.as_deref(), Some("event" | "reply")) {
+            return;
+        }
+    }
     let text = match data.as_string() {
         Some(s) => s,
         None => match js_sys::JSON::stringify(&data) {
