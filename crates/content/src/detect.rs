@@ -388,6 +388,7 @@ struct Selectors {
     block: JsValue,
     brk: JsValue,
     dial: JsValue,
+    own: JsValue,
 }
 
 impl Selectors {
@@ -408,6 +409,7 @@ impl Selectors {
             block: JsValue::from_str(BLOCK),
             brk: JsValue::from_str(BREAK),
             dial: JsValue::from_str("[data-ccaas-dial]"),
+            own: JsValue::from_str("ccaas-dial,ccaas-softphone"),
         })
     }
 
@@ -890,23 +892,27 @@ impl Inner {
                 return;
             };
             me.clear.clear();
+            // No string crosses into wasm here: a page that renders a long list in one go
+            // delivers thousands of records at once.
             for r in records.iter() {
                 let Ok(r) = r.dyn_into::<MutationRecord>() else {
                     continue;
                 };
-                if r.type_() == "characterData" {
-                    if let Some(t) = r.target() {
+                let added = r.added_nodes();
+                let n_added = added.length();
+                if n_added == 0 {
+                    // characterData (or a removal, whose target is harmless to look at again).
+                    if let Some(t) = r.target().filter(|t| t.node_type() == Node::TEXT_NODE) {
                         me.seen.delete(t.unchecked_ref());
                         me.roots.push_back(t);
                     }
                     continue;
                 }
-                let added = r.added_nodes();
-                for i in 0..added.length() {
+                for i in 0..n_added {
                     let Some(n) = added.item(i) else { continue };
-                    let ours = n.dyn_ref::<Element>().is_some_and(|e| {
-                        matches!(e.local_name().as_str(), DIAL_TAG | "ccaas-softphone")
-                    });
+                    let ours = n
+                        .dyn_ref::<Element>()
+                        .is_some_and(|e| me.sel.is(e, &me.sel.own));
                     if !ours {
                         me.roots.push_back(n);
                     }
