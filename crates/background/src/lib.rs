@@ -9,6 +9,7 @@
 //! scripts keep every unanswered dial and resend it when their port reconnects. What this
 //! worker holds in memory — the ports of each tab — is rebuilt by those reconnections.
 
+mod badge;
 mod registry;
 mod router;
 mod scan;
@@ -38,6 +39,7 @@ pub async fn start() {
     console_error_panic_hook::set_once();
     log(&format!("background worker started (version {VERSION})"));
     registry::sync().await;
+    badge::sync().await;
 }
 
 #[wasm_bindgen]
@@ -77,6 +79,10 @@ pub async fn on_storage_changed(changes: JsValue, area: String) {
     let config_changed = area == "local" && !webext::get(&changes, "config").is_undefined();
     if config_changed || area == "managed" {
         registry::sync().await;
+    }
+    let key = protocol::presence::STORAGE_KEY;
+    if area == "local" && !webext::get(&changes, key).is_undefined() {
+        badge::sync().await;
     }
 }
 

@@ -11,10 +11,13 @@ use crate::util::{self, by_id, debug, info, load_config, warn};
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use protocol::config::Config;
-use protocol::driver::{BridgeToDriver, DriverEvent, DriverToBridge, OUR_DRIVER_NAME};
+use protocol::driver::{
+    BridgeToDriver, DriverEvent, DriverToBridge, PresenceChange, OUR_DRIVER_NAME,
+};
 use protocol::drop::DropCounters;
 use protocol::ext::{self, BackgroundToPanel, DialId, DialOutcome, PanelToBackground, ProbeReport};
 use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
+use protocol::presence::{self, PresenceRecord};
 use protocol::{DropReason, E164};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -22,7 +25,7 @@ use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{Element, HtmlElement, HtmlIFrameElement, MessageEvent};
 use webext::runtime::Port;
-use webext::storage;
+use webext::storage::{self, Area};
 use webext::Listener;
 
 /// Most dials held while the driver is not ready.
@@ -447,6 +450,9 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
                 DriverEvent::PanelHeight(px) => {
                     debug(&format!("widget asked for height {}", px.px))
                 }
+                DriverEvent::PresenceChanged(change) => {
+                    wasm_bindgen_futures::spawn_local(store_presence(change.clone()));
+                }
                 _ => {}
             }
             queue_event(p, &mut me, event);
@@ -460,6 +466,30 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
                 me.finish(dial, outcome);
             }
         }
+    }
+}
+
+/// Keeps the presence the driver reported in `storage.local` (for the worker's badge), unless
+/// the stored record is newer: the newest choice wins. An unreadable stored record is replaced.
+async fn store_presence(change: PresenceChange) {
+    let record = PresenceRecord::from_change(&change, js_sys::Date::now() as u64);
+    if let Err(e) = record.validate() {
+        return warn(&format!("presence not stored: {e}"));
+    }
+    let key = presence::STORAGE_KEY;
+    match storage::get_text(Area::Local, key).await {
+        Ok(Some(text)) => match PresenceRecord::from_stored(&text) {
+            Ok(Some(stored)) if stored.newer(&record) => {
+                return debug("presence not stored: the stored one is newer");
+            }
+            Ok(_) => {}
+            Err(e) => warn(&format!("stored presence replaced: {e}")),
+        },
+        Ok(None) => {}
+        Err(e) => return warn(&format!("presence not stored: {e}")),
+    }
+    if let Err(e) = storage::set_text(Area::Local, key, &record.to_text()).await {
+        warn(&format!("presence not stored: {e}"));
     }
 }
 

@@ -19,6 +19,7 @@ pub mod json;
 pub mod number;
 pub mod page;
 pub mod prefs;
+pub mod presence;
 pub mod regions;
 
 pub use drop::DropReason;
