@@ -2,7 +2,7 @@
 //! the CRM sites the agent enabled, and the probe plus its page-world hook in the widget's frame.
 
 use crate::{load_config, log};
-use protocol::config::{match_pattern, Config, ManagedPolicy, ALL_SITES_PATTERNS};
+use protocol::config::{match_pattern, Config, ManagedPolicy};
 use webext::scripting::{self, ContentScript, World};
 use webext::storage::{self, Area};
 
@@ -50,11 +50,7 @@ pub async fn sync() {
     let scripts = match config {
         Some(c) => {
             let mut list = Vec::new();
-            let crm: Vec<String> = if c.all_sites {
-                ALL_SITES_PATTERNS.iter().map(|p| (*p).to_owned()).collect()
-            } else {
-                c.sites.iter().map(|s| match_pattern(s)).collect()
-            };
+            let crm = c.crm_patterns();
             if !crm.is_empty() {
                 list.push(ContentScript {
                     id: "crm".into(),
@@ -103,11 +99,7 @@ pub async fn sync() {
 
 /// The context menu's "Call <selection>" item, on the CRM sites only.
 async fn sync_menu(config: Option<&Config>) {
-    let patterns: Vec<String> = match config {
-        Some(c) if c.all_sites => ALL_SITES_PATTERNS.iter().map(|p| (*p).to_owned()).collect(),
-        Some(c) => c.sites.iter().map(|s| match_pattern(s)).collect(),
-        None => Vec::new(),
-    };
+    let patterns = config.map(Config::crm_patterns).unwrap_or_default();
     if let Err(e) = webext::menus::set_selection_item(crate::MENU_CALL, "Call %s", &patterns).await
     {
         log(&format!("the context menu could not be set: {e}"));

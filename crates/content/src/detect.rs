@@ -155,7 +155,6 @@ struct Inner {
 /// Number detection on one page; dropping it stops it and restores the page's text.
 pub struct Detector {
     inner: Rc<RefCell<Inner>>,
-    observer: Option<MutationObserver>,
     _on_mutation: Option<Closure<dyn FnMut(Array, MutationObserver)>>,
     _listeners: Vec<EventListener>,
 }
@@ -270,7 +269,7 @@ impl Detector {
 
         {
             let mut me = inner.borrow_mut();
-            me.observer = observer.clone();
+            me.observer = observer;
             if let Some(body) = doc.body() {
                 // Visible rows first: on a page restored scrolled down, walk from the top of the
                 // viewport to the end, then the whole page (runs already sent are skipped). The
@@ -292,7 +291,6 @@ impl Detector {
         Inner::schedule(&inner);
         Some(Detector {
             inner,
-            observer,
             _on_mutation: Some(on_mutation),
             _listeners: vec![on_click, on_key],
         })
@@ -314,17 +312,16 @@ impl Detector {
 
 impl Drop for Detector {
     fn drop(&mut self) {
-        if let Some(o) = &self.observer {
-            o.disconnect();
-        }
         if let Ok(mut me) = self.inner.try_borrow_mut() {
+            if let Some(o) = me.observer.take() {
+                o.disconnect();
+            }
             me.timer = None;
             me.write_timer = None;
             me.writes.clear();
             me.walker = None;
             me.roots.clear();
             me.in_flight.clear();
-            me.observer = None;
             restore(&me.doc);
         }
     }
@@ -374,13 +371,9 @@ fn text_of(node: &Node) -> String {
         .unwrap_or_default()
 }
 
-fn matches(el: &Element, selector: &str) -> bool {
-    el.matches(selector).unwrap_or(false)
-}
-
-/// `Element.prototype.matches` and `closest` called with selector strings made once: the
-/// selectors are long, and web-sys would convert them from Rust for every call, which on a big
-/// page costs more than the matching itself.
+/// `Element.prototype.matches`, `closest` and `querySelectorAll` called with selector strings
+/// made once: the selectors are long, and web-sys would convert them from Rust for every call,
+/// which on a big page costs more than the matching itself.
 struct Selectors {
     matches: js_sys::Function,
     closest: js_sys::Function,
@@ -389,6 +382,8 @@ struct Selectors {
     brk: JsValue,
     dial: JsValue,
     own: JsValue,
+    links: JsValue,
+    query_all: js_sys::Function,
 }
 
 impl Selectors {
@@ -410,11 +405,23 @@ impl Selectors {
             brk: JsValue::from_str(BREAK),
             dial: JsValue::from_str("[data-ccaas-dial]"),
             own: JsValue::from_str("ccaas-dial,ccaas-softphone"),
+            links: JsValue::from_str(LINKS),
+            query_all: f("querySelectorAll")?,
         })
     }
 
     fn is(&self, el: &Element, sel: &JsValue) -> bool {
         self.matches.call1(el, sel).is_ok_and(|v| v.is_truthy())
+    }
+
+    fn all(&self, root: &Element, sel: &JsValue) -> Vec<Element> {
+        let Ok(list) = self.query_all.call1(root, sel) else {
+            return Vec::new();
+        };
+        let list: web_sys::NodeList = list.unchecked_into();
+        (0..list.length())
+            .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
+            .collect()
     }
 
     fn closest(&self, el: &Element, sel: &JsValue) -> Option<Element> {
@@ -520,14 +527,10 @@ impl Inner {
     /// Queues the unmarked dial links in (and including) `root` for the worker to parse.
     fn collect_links(&mut self, root: &Element) {
         let mut found = Vec::new();
-        if matches(root, LINKS) {
+        if self.sel.is(root, &self.sel.links) {
             found.push(root.clone());
         }
-        if let Ok(list) = root.query_selector_all(LINKS) {
-            found.extend(
-                (0..list.length()).filter_map(|i| list.item(i)?.dyn_into::<Element>().ok()),
-            );
-        }
+        found.extend(self.sel.all(root, &self.sel.links));
         for a in found {
             if a.has_attribute(DIAL_ATTR) {
                 continue;
@@ -567,7 +570,7 @@ impl Inner {
         let alone = node.previous_sibling().is_none()
             && node.next_sibling().is_none()
             && self.sel.is(&parent, &self.sel.block);
-        let run = if alone {
+        let (text, pieces) = if alone {
             single(node)
         } else {
             if self.seen.has(node.unchecked_ref()) {
@@ -577,17 +580,22 @@ impl Inner {
             let run = container
                 .and_then(|c| self.collect_run(&c, node))
                 .unwrap_or_else(|| single(node));
-            for p in &run.1.pieces {
+            for p in &run.1 {
                 self.seen.add(p.node.unchecked_ref());
             }
             run
         };
-        if runs::digit_count(&run.0.text) < runs::MIN_RUN_DIGITS {
+        if runs::digit_count(&text.text) < runs::MIN_RUN_DIGITS {
             return;
         }
-        self.make_room(json_cost(&run.0.text));
-        self.building.texts.push(run.0.text);
-        self.building.runs.push(run.1);
+        let RunText { text, starts, lens } = text;
+        self.make_room(json_cost(&text));
+        self.building.texts.push(text);
+        self.building.runs.push(Run {
+            pieces,
+            starts,
+            lens,
+        });
     }
 
     /// True if neither `el` nor any of its ancestors is a place numbers are not looked for.
@@ -618,7 +626,7 @@ impl Inner {
 
     /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat
     /// as one (the caller then takes the node alone).
-    fn collect_run(&self, container: &Element, node: &Node) -> Option<(RunText, Run)> {
+    fn collect_run(&self, container: &Element, node: &Node) -> Option<(RunText, Vec<Piece>)> {
         let w = self
             .doc
             .create_tree_walker_with_what_to_show(container, SHOW_ELEMENT | SHOW_TEXT)
@@ -660,12 +668,7 @@ impl Inner {
         {
             return None;
         }
-        let run = Run {
-            pieces,
-            starts: text.starts.clone(),
-            lens: text.lens.clone(),
-        };
-        Some((text, run))
+        Some((text, pieces))
     }
 
     /// Flushes the batch first if `cost` more bytes would not fit in it.
@@ -939,17 +942,13 @@ fn dial_template(doc: &Document) -> Option<Element> {
 
 /// A run of one text node. Only its first [`runs::MAX_RUN_UNITS`] are read: a text node that
 /// long is a dump, not a CRM field, and a bounded run keeps every batch within its bound.
-fn single(node: &Node) -> (RunText, Run) {
+fn single(node: &Node) -> (RunText, Vec<Piece>) {
     let s = text_of(node);
     let mut text = RunText::default();
     text.push(runs::head(&s, runs::MAX_RUN_UNITS), false);
-    let run = Run {
-        pieces: vec![Piece {
-            node: node.clone().unchecked_into(),
-            text: s,
-        }],
-        starts: text.starts.clone(),
-        lens: text.lens.clone(),
+    let piece = Piece {
+        node: node.clone().unchecked_into(),
+        text: s,
     };
-    (text, run)
+    (text, vec![piece])
 }

@@ -298,12 +298,17 @@ impl Config {
     }
 
     /// The host match patterns this configuration needs: its sites and the widget's origin.
-    pub fn host_patterns(&self) -> Vec<String> {
-        let mut out: Vec<String> = if self.all_sites {
+    /// Match patterns of the CRM pages: every site, or the configured ones.
+    pub fn crm_patterns(&self) -> Vec<String> {
+        if self.all_sites {
             ALL_SITES_PATTERNS.iter().map(|s| (*s).to_owned()).collect()
         } else {
             self.sites.iter().map(|s| match_pattern(s)).collect()
-        };
+        }
+    }
+
+    pub fn host_patterns(&self) -> Vec<String> {
+        let mut out = self.crm_patterns();
         if let Some(o) = self.widget_origin() {
             let p = match_pattern(&o);
             if !out.contains(&p) {
