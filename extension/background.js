@@ -13,6 +13,7 @@ chrome.runtime.onMessage.addListener((msg, sender, reply) => {
 });
 chrome.storage.onChanged.addListener(later(bg.on_storage_changed));
 chrome.tabs.onRemoved.addListener(later(bg.on_tab_removed));
+chrome.tabs.onActivated.addListener(later(bg.on_tab_activated));
 chrome.commands?.onCommand.addListener(later(bg.on_command));
 chrome.contextMenus?.onClicked.addListener(later(bg.on_menu_click));
 // The same handler, for the e2e tests: headless Chromium has no context menu to click. Only

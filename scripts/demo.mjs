@@ -4,7 +4,7 @@
 // Run through scripts/demo.sh, which installs and builds first.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { launch, configure, openCrm, openOptions, setSites, widgetFrame, driverBound, panelFrame } from '../tests/e2e/harness.mjs';
+import { launch, configure, openCrm, openOptions, setSites, widgetFrame, driverBound, panelFrame, inShadow } from '../tests/e2e/harness.mjs';
 
 const args = process.argv.slice(2);
 const headless = args.includes('--headless') || !process.env.DISPLAY;
@@ -50,13 +50,23 @@ try {
   await page.waitForFunction(() => window.crmLog.some((m) => m.type === 'conversationLoaded'));
   await shot(page, '04-conversation-loaded.png');
 
-  // 5. Minimized to a tab, and the strict-CSP page (wasm2js route).
+  // 5. Minimized to a tab.
   await page.evaluate(() => window.crmRequest('hidePanel'));
   await page.waitForTimeout(200);
   await shot(page, '05-minimized.png');
-  const strict = await openCrm(h, 'strict.html');
+
+  // 6. A second CRM tab (the strict-CSP page, wasm2js route): one softphone across tabs, so it
+  //    shows the bar naming the tab that has it.
+  const strict = await openCrm(h, 'strict.html', { waitForPanel: false });
+  await strict.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  await strict.page.waitForTimeout(200);
+  await shot(strict.page, '06-second-tab-bar.png');
+
+  // 7. "Open here" moves the softphone into the strict-CSP page.
+  await inShadow(strict.page, 'ccaas-softphone-bar', '.here');
+  await strict.page.waitForSelector('ccaas-softphone', { state: 'attached' });
   await driverBound(await widgetFrame(h, strict.page));
-  await shot(strict.page, '06-strict-csp-page.png');
+  await shot(strict.page, '07-strict-csp-page.png');
 
   if (!headless) {
     console.log('[demo] running: close the browser window or press Ctrl+C to stop');

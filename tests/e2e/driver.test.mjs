@@ -4,9 +4,9 @@
 // arguments and is answered by id, a malformed number with a typed error; it works where the
 // widget's CSP forbids compiling wasm; forged messages (a sibling frame, the widget's own
 // scripts, a parent origin not on its allowlist) change nothing and are counted as dropped.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, dropStats, waitFor, sleep } from './harness.mjs';
+import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, dropStats, waitFor, sleep, closeCrmPages } from './harness.mjs';
 
 let h;
 let extOrigin;
@@ -15,6 +15,7 @@ before(async () => {
   extOrigin = `chrome-extension://${h.extId}`;
 });
 after(async () => h?.close());
+afterEach(async () => closeCrmPages(h));
 
 /** The widget URL with our driver, trusting the extension's panel as its parent. */
 const oursUrl = (extra = {}) => h.server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: extOrigin, ...extra });
@@ -24,6 +25,9 @@ const stats = (widget) => widget.evaluate(() => window.__emu.driver.stats());
 const pageEvents = (page) => page.evaluate(() => window.crmLog.filter((m) => m.kind === 'event' && m.type !== 'statusChanged'));
 
 async function ready(extra) {
+  // No stored presence: the panel then only reads the widget's, and asks the SDK to set nothing
+  // of its own (these tests count the SDK's calls).
+  await h.worker.evaluate(() => chrome.storage.local.remove('presence'));
   const { page, lines } = await openCrm(h, 'permissive.html');
   const widget = await widgetFrame(h, page);
   await driverBound(widget);

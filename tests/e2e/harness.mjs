@@ -183,3 +183,58 @@ export async function waitFor(fn, what, timeout = 10000, every = 50) {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Stops the extension's service worker the way Chrome does when it is idle, and waits until the
+ * open ports have woken it again.
+ */
+export async function stopWorker(h) {
+  const options = await openOptions(h);
+  const cdp = await h.context.newCDPSession(options);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => statuses.push(v.runningStatus)));
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
+  await cdp.detach();
+  await options.close();
+}
+
+/**
+ * Calls `fn` (a function declaration, `this` = the element) on the element matching `selector`
+ * inside the closed shadow root of the page's `<hostTag>`, which page scripts cannot reach: the
+ * DevTools protocol can (as an agent's click can).
+ */
+export async function inShadow(page, hostTag, selector, fn = 'function () { this.click(); }') {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { root } = await cdp.send('DOM.getDocument', { depth: -1, pierce: true });
+    const find = (n) => {
+      if (n.localName === hostTag) return n;
+      for (const c of n.children || []) {
+        const r = find(c);
+        if (r) return r;
+      }
+      return null;
+    };
+    const host = find(root);
+    if (!host?.shadowRoots?.length) throw new Error(`no <${hostTag}> with a shadow root`);
+    const { nodeId } = await cdp.send('DOM.querySelector', { nodeId: host.shadowRoots[0].nodeId, selector });
+    if (!nodeId) throw new Error(`no ${selector} in <${hostTag}>`);
+    const { object } = await cdp.send('DOM.resolveNode', { nodeId });
+    const { result } = await cdp.send('Runtime.callFunctionOn', { objectId: object.objectId, functionDeclaration: fn, returnByValue: true });
+    return result.value;
+  } finally {
+    await cdp.detach().catch(() => {});
+  }
+}
+
+/**
+ * Closes every CRM page still open. One softphone serves all tabs, so a page a failed test left
+ * open would keep it and leave the next test's page with only the bar.
+ */
+export async function closeCrmPages(h) {
+  for (const p of h.context.pages()) {
+    if (p.url().startsWith(h.server.origins.crm)) await p.close().catch(() => {});
+  }
+}

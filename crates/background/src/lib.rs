@@ -10,6 +10,8 @@
 //! worker holds in memory — the ports of each tab — is rebuilt by those reconnections.
 
 mod badge;
+mod owner;
+mod presence;
 mod registry;
 mod router;
 mod scan;
@@ -67,6 +69,10 @@ pub async fn on_message(msg: JsValue, sender: JsValue) -> JsValue {
             registry::sync().await;
             JsValue::TRUE
         }
+        Ok(OneShot::SetPresence {
+            presence_id,
+            base_status,
+        }) => JsValue::from_str(&presence::set(presence_id, base_status).await),
         Err(e) => {
             debug(&format!("dropped a one-shot message: {e}"));
             JsValue::NULL
@@ -116,6 +122,13 @@ pub async fn on_menu_click(info: JsValue, tab: JsValue) {
 #[wasm_bindgen]
 pub fn on_tab_removed(tab_id: i32) {
     router::forget_tab(tab_id);
+}
+
+#[wasm_bindgen]
+pub fn on_tab_activated(info: JsValue) {
+    if let Some(tab) = webext::get(&info, "tabId").as_f64() {
+        router::on_tab_activated(tab as i32);
+    }
 }
 
 /// The stored configuration, validated; `None` when absent or unusable (logged).

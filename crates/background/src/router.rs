@@ -29,10 +29,99 @@ struct Tab {
     content: Option<End>,
     panel: Option<End>,
     held_for_panel: Vec<BackgroundToPanel>,
+    /// The content script's session (from `Hello`): where a dial's result goes back to.
+    session: Option<String>,
+    /// The tab wants a softphone (its site has the panel enabled), and its title.
+    wants: bool,
+    title: String,
+    /// When the tab last said it wants a softphone or was activated (for the hand-over order).
+    touched: f64,
+}
+
+/// A tab that wants a softphone and whose content script is connected.
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    pub tab: i32,
+    pub title: String,
 }
 
 thread_local! {
     static TABS: RefCell<HashMap<i32, Tab>> = RefCell::new(HashMap::new());
+    /// The tab the agent activated last (memory only: after a worker restart, until the next
+    /// activation, events go to the owner's tab).
+    static WORKING: RefCell<Option<i32>> = const { RefCell::new(None) };
+}
+
+/// Tabs that want a softphone and are connected, the most recently used first.
+pub fn candidates() -> Vec<Candidate> {
+    TABS.with(|t| {
+        let tabs = t.borrow();
+        let mut list: Vec<(f64, Candidate)> = tabs
+            .iter()
+            .filter(|(_, tab)| tab.wants && tab.content.is_some())
+            .map(|(id, tab)| {
+                (
+                    tab.touched,
+                    Candidate {
+                        tab: *id,
+                        title: tab.title.clone(),
+                    },
+                )
+            })
+            .collect();
+        list.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.tab.cmp(&b.1.tab)));
+        list.into_iter().map(|(_, c)| c).collect()
+    })
+}
+
+/// Whether `tab` wants a softphone and is connected.
+pub fn wants(tab: i32) -> bool {
+    TABS.with(|t| {
+        t.borrow()
+            .get(&tab)
+            .is_some_and(|t| t.wants && t.content.is_some())
+    })
+}
+
+pub fn has_content(tab: i32) -> bool {
+    TABS.with(|t| t.borrow().get(&tab).is_some_and(|t| t.content.is_some()))
+}
+
+pub fn has_panel(tab: i32) -> bool {
+    TABS.with(|t| t.borrow().get(&tab).is_some_and(|t| t.panel.is_some()))
+}
+
+pub fn title(tab: i32) -> Option<String> {
+    TABS.with(|t| t.borrow().get(&tab).map(|t| t.title.clone()))
+}
+
+/// The rule for conversation events: they go to the page API of the tab the agent activated
+/// last, if that tab wants a softphone; otherwise to the owner's own tab.
+pub fn events_target(owner: i32) -> i32 {
+    WORKING
+        .with(|w| *w.borrow())
+        .filter(|w| wants(*w))
+        .unwrap_or(owner)
+}
+
+/// The agent switched to `tab`.
+pub fn on_tab_activated(tab: i32) {
+    WORKING.with(|w| *w.borrow_mut() = Some(tab));
+    TABS.with(|t| {
+        if let Some(tab) = t.borrow_mut().get_mut(&tab) {
+            tab.touched = js_sys::Date::now();
+        }
+    });
+    crate::owner::update_events_target();
+}
+
+fn tab_of_session(session: &str) -> Option<i32> {
+    TABS.with(|t| {
+        t.borrow()
+            .iter()
+            .find(|(_, tab)| tab.session.as_deref() == Some(session))
+            .map(|(id, _)| *id)
+    })
 }
 
 fn post<T: serde::Serialize>(end: &Option<End>, msg: &T) -> bool {
@@ -50,7 +139,7 @@ pub fn to_content(tab: i32, msg: &BackgroundToContent) {
     });
 }
 
-fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
+pub fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
     let overflow = TABS.with(|t| {
         let mut tabs = t.borrow_mut();
         let tab = tabs.entry(tab_id).or_default();
@@ -122,6 +211,9 @@ pub fn on_connect(port: Port) {
                     .is_some_and(|e| js_sys::Object::is(e.port.as_js(), p3.as_js()))
                 {
                     *slot = None;
+                    if !is_panel {
+                        crate::owner::on_content_gone(tab_id);
+                    }
                 }
             }
         });
@@ -152,7 +244,12 @@ fn from_content(tab_id: i32, port: &Port, text: &str) {
         Err(e) => return debug(&format!("dropped a content-script message: {e}")),
     };
     match msg {
-        ContentToBackground::Hello { .. } => {
+        ContentToBackground::Hello { session, .. } => {
+            TABS.with(|t| {
+                if let Some(tab) = t.borrow_mut().get_mut(&tab_id) {
+                    tab.session = Some(session);
+                }
+            });
             let _ = port.post(&ext::encode(&BackgroundToContent::Welcome {
                 version: VERSION.into(),
             }));
@@ -168,8 +265,25 @@ fn from_content(tab_id: i32, port: &Port, text: &str) {
                 }
             });
         }
-        ContentToBackground::Dial { id, number } => {
-            to_panel(tab_id, BackgroundToPanel::Dial { id, number })
+        ContentToBackground::Dial { id, number } => wasm_bindgen_futures::spawn_local(
+            crate::owner::route_dial(tab_id, BackgroundToPanel::Dial { id, number }),
+        ),
+        ContentToBackground::Softphone { wanted, title } => {
+            let title = protocol::softphone::clean_title(&title);
+            TABS.with(|t| {
+                if let Some(tab) = t.borrow_mut().get_mut(&tab_id) {
+                    tab.wants = wanted;
+                    tab.title = title.clone();
+                    tab.touched = js_sys::Date::now();
+                }
+            });
+            wasm_bindgen_futures::spawn_local(crate::owner::on_softphone(tab_id, wanted, title));
+        }
+        ContentToBackground::TakeSoftphone => {
+            wasm_bindgen_futures::spawn_local(crate::owner::on_take(tab_id))
+        }
+        ContentToBackground::ShowSoftphone => {
+            wasm_bindgen_futures::spawn_local(crate::owner::on_show(tab_id))
         }
         ContentToBackground::DriverRequest { id, .. } => {
             let e = PageError::new(
@@ -192,19 +306,29 @@ fn from_panel(tab_id: i32, text: &str) {
         Err(e) => return debug(&format!("dropped a panel message: {e}")),
     };
     match msg {
-        PanelToBackground::Hello => to_panel(tab_id, BackgroundToPanel::Welcome { tab_id }),
+        PanelToBackground::Hello => {
+            to_panel(tab_id, BackgroundToPanel::Welcome { tab_id });
+            crate::owner::update_events_target();
+        }
         PanelToBackground::DialResult { id, outcome } => {
-            to_content(tab_id, &BackgroundToContent::DialResult { id, outcome })
+            // Back to the tab that placed the dial, which may not be the softphone's tab.
+            let to = tab_of_session(&id.session).unwrap_or(tab_id);
+            to_content(to, &BackgroundToContent::DialResult { id, outcome })
         }
         PanelToBackground::DriverEvent { event } => {
+            let to = events_target(tab_id);
             for event in page_events_for(&event) {
-                to_content(tab_id, &BackgroundToContent::Event { event });
+                to_content(to, &BackgroundToContent::Event { event });
             }
         }
         PanelToBackground::DriverEvents { events } => {
+            let to = events_target(tab_id);
             for event in events.iter().flat_map(page_events_for) {
-                to_content(tab_id, &BackgroundToContent::Event { event });
+                to_content(to, &BackgroundToContent::Event { event });
             }
+        }
+        PanelToBackground::Busy { active } => {
+            wasm_bindgen_futures::spawn_local(crate::owner::on_busy(tab_id, active))
         }
         PanelToBackground::Status { status } => {
             to_content(tab_id, &BackgroundToContent::Status { status })
@@ -248,7 +372,7 @@ pub async fn on_probe(report: ProbeReport, sender: &Sender) {
     to_panel(tab_id, BackgroundToPanel::Probe { report });
 }
 
-fn url_origin(url: &str) -> Option<String> {
+pub fn url_origin(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     Some(format!("{scheme}://{host}"))
@@ -262,4 +386,11 @@ pub async fn toggle_active_panel() {
 
 pub fn forget_tab(tab_id: i32) {
     TABS.with(|t| t.borrow_mut().remove(&tab_id));
+    WORKING.with(|w| {
+        let mut w = w.borrow_mut();
+        if *w == Some(tab_id) {
+            *w = None;
+        }
+    });
+    wasm_bindgen_futures::spawn_local(crate::owner::on_tab_removed(tab_id));
 }

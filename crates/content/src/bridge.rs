@@ -6,6 +6,7 @@
 //! addressed to the bridge is dropped with one debug line and counted; traffic that is not
 //! addressed to the bridge is ignored at the cost of one property read.
 
+use crate::bar::{Bar, BarAction};
 use crate::detect::Detector;
 use crate::log;
 use crate::panel::Panel;
@@ -16,7 +17,7 @@ use protocol::config::PageView;
 use protocol::drop::DropCounters;
 use protocol::ext::{
     self, BackgroundToContent, BackgroundToPanel, ContentToBackground, DialId, DialOutcome,
-    PanelToBackground,
+    PanelToBackground, Role,
 };
 use protocol::page::{
     page_events_for, BridgeStatus, BridgeToPage, PageError, PageEvent, PageInput, PageToBridge,
@@ -60,6 +61,14 @@ pub struct Bridge {
     /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
     watchdog: Option<Timeout>,
     panel: Option<Panel>,
+    /// The bar shown instead of the panel while the softphone lives in another tab.
+    bar: Option<Bar>,
+    /// Whether this tab wants a softphone (the panel is enabled for its site); the worker
+    /// answers with the [`Role`] that decides between panel and bar.
+    wants_softphone: bool,
+    role: Option<Role>,
+    /// Asks the browser to confirm leaving while a conversation is active in this tab's panel.
+    unload_guard: Option<EventListener>,
     /// Phone-number detection, while it is switched on for this site.
     detector: Option<Rc<Detector>>,
     listeners: Vec<EventListener>,
@@ -78,6 +87,7 @@ thread_local! {
 pub fn start(window: Window) {
     let origin = window.location().origin().unwrap_or_default();
     Panel::remove_stale(&window);
+    Bar::remove_stale(&window);
     let bridge = Rc::new(RefCell::new(Bridge {
         window: window.clone(),
         origin,
@@ -95,6 +105,10 @@ pub fn start(window: Window) {
         reconnect_timer: None,
         watchdog: None,
         panel: None,
+        bar: None,
+        wants_softphone: false,
+        role: None,
+        unload_guard: None,
         detector: None,
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
@@ -177,13 +191,81 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
     let mut me = b.borrow_mut();
     let enabled = view.is_some_and(|v| v.enabled && v.settings.panel);
     me.view = view;
-    if enabled && me.panel.is_none() {
-        me.panel = Panel::create(&me.window);
-        if let (Some(p), Some(s)) = (&me.panel, &me.status) {
-            p.show_status(s);
+    if enabled != me.wants_softphone {
+        me.wants_softphone = enabled;
+        me.send_softphone();
+    }
+    if !enabled {
+        me.role = None;
+        me.bar = None;
+        me.unload_guard = None;
+        if me.panel.take().is_some() {
+            log::info("the panel is switched off for this site: removed");
         }
-    } else if !enabled && me.panel.take().is_some() {
-        log::info("the panel is switched off for this site: removed");
+    }
+}
+
+/// Shows the panel (this tab hosts the softphone) or the bar (another tab does).
+fn apply_role(b: &Shared, role: Role) {
+    let mut me = b.borrow_mut();
+    if !me.wants_softphone || me.role.as_ref() == Some(&role) {
+        return;
+    }
+    match &role {
+        Role::Owner => {
+            me.bar = None;
+            if me.panel.is_none() {
+                me.panel = Panel::create(&me.window);
+                if let (Some(p), Some(s)) = (&me.panel, &me.status) {
+                    p.show_status(s);
+                }
+            }
+        }
+        Role::Elsewhere { title } => {
+            if me.panel.take().is_some() {
+                log::info("the softphone moved to another tab: panel removed");
+            }
+            me.unload_guard = None;
+            match &me.bar {
+                Some(bar) => bar.set_title(title),
+                None => {
+                    let weak = Rc::downgrade(b);
+                    me.bar = Bar::create(&me.window, title, move |action| {
+                        if let Some(b) = weak.upgrade() {
+                            let msg = match action {
+                                BarAction::OpenHere => ContentToBackground::TakeSoftphone,
+                                BarAction::Show => ContentToBackground::ShowSoftphone,
+                            };
+                            b.borrow().send(&msg);
+                        }
+                    });
+                }
+            }
+        }
+    }
+    me.role = Some(role);
+}
+
+/// While a conversation is active in this tab's softphone, leaving the page asks first.
+fn set_busy(b: &Shared, active: bool) {
+    let mut me = b.borrow_mut();
+    if !active || me.role != Some(Role::Owner) {
+        me.unload_guard = None;
+        return;
+    }
+    if me.unload_guard.is_none() {
+        let opts = gloo_events::EventListenerOptions::enable_prevent_default();
+        me.unload_guard = Some(EventListener::new_with_options(
+            &me.window,
+            "beforeunload",
+            opts,
+            |e| {
+                e.prevent_default();
+                if let Some(e) = e.dyn_ref::<web_sys::BeforeUnloadEvent>() {
+                    e.set_return_value("A conversation is active in the softphone.");
+                }
+            },
+        ));
     }
 }
 
@@ -268,6 +350,18 @@ impl Bridge {
 
     fn send(&self, msg: &ContentToBackground) {
         self.send_checked(msg);
+    }
+
+    fn send_softphone(&self) {
+        let title = self
+            .window
+            .document()
+            .map(|d| d.title())
+            .unwrap_or_default();
+        self.send(&ContentToBackground::Softphone {
+            wanted: self.wants_softphone,
+            title,
+        });
     }
 
     /// Like [`Bridge::send`], saying whether the message left.
@@ -511,6 +605,9 @@ fn connect(b: &Shared) {
             number: p.number.clone(),
         });
     }
+    if me.wants_softphone {
+        me.send_softphone();
+    }
     if let Some(d) = &me.detector {
         for scan in d.unanswered() {
             me.send(&ContentToBackground::Scan(scan));
@@ -580,6 +677,7 @@ fn on_connect(b: &Shared, port: Port) {
             Ok(PanelToBackground::ShowPanel { visible: true }) => {
                 handle(&b, BackgroundToContent::ShowPanel)
             }
+            Ok(PanelToBackground::Busy { active }) => set_busy(&b, active),
             Ok(_) => {}
             Err(reason) => drop_message(&b, &reason, "message from the panel"),
         }
@@ -666,10 +764,15 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
         BackgroundToContent::DialNumber { number } => dial_number(b, None, number),
         BackgroundToContent::Notice { text } => {
             log::info(&text);
-            if let Some(p) = &b.borrow().panel {
+            let me = b.borrow();
+            if let Some(p) = &me.panel {
                 p.notice(&text);
+            } else if let Some(bar) = &me.bar {
+                bar.notice(&text);
             }
         }
+        BackgroundToContent::Role(role) => apply_role(b, role),
+        BackgroundToContent::Busy { active } => set_busy(b, active),
     }
 }
 
@@ -686,6 +789,8 @@ pub fn teardown() {
             me.watchdog = None;
             me.reconnect_timer = None;
             me.panel = None;
+            me.bar = None;
+            me.unload_guard = None;
             me.detector = None;
             me.port = None;
         }

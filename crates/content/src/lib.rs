@@ -4,6 +4,7 @@
 //! - in a CRM page's top frame: the docked softphone panel and the page API ([`bridge`]);
 //! - inside the widget's frame hosted by our panel: the liveness probe ([`probe`]).
 
+pub mod bar;
 pub mod bridge;
 pub mod detect;
 pub mod log;

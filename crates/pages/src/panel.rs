@@ -12,12 +12,14 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use protocol::config::Config;
 use protocol::driver::{
-    BridgeToDriver, DriverEvent, DriverToBridge, PresenceChange, OUR_DRIVER_NAME,
+    BridgeToDriver, DriverEvent, DriverRequest, DriverToBridge, Presence, PresenceChange,
+    OUR_DRIVER_NAME,
 };
 use protocol::drop::DropCounters;
 use protocol::ext::{self, BackgroundToPanel, DialId, DialOutcome, PanelToBackground, ProbeReport};
 use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
 use protocol::presence::{self, PresenceRecord};
+use protocol::softphone::Conversations;
 use protocol::{DropReason, E164};
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
@@ -32,6 +34,33 @@ use webext::Listener;
 pub const MAX_QUEUE: usize = 32;
 /// How many delivered dial ids are remembered to refuse duplicates.
 const REMEMBERED: usize = 512;
+/// How long a request to the driver may go unanswered.
+const REQUEST_TIMEOUT_MS: u32 = 5_000;
+
+/// Which port a dial came in on, and so which one its result goes back on: the direct port
+/// from this tab's page, or the worker (a dial from another tab, or a resend).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Route {
+    Direct,
+    Worker,
+}
+
+/// What an id posted to the driver is waiting for.
+enum Awaiting {
+    Dial(DialId, Route),
+    /// A request of the panel's own: resolves its promise with the reply, or on timeout.
+    Request {
+        resolve: js_sys::Function,
+        _timer: Timeout,
+    },
+}
+
+/// Restoring the stored presence into a widget that just became ready (see [`restore_presence`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Restore {
+    NotYet,
+    Started,
+}
 
 struct Panel {
     port: Option<Port>,
@@ -46,9 +75,9 @@ struct Panel {
     state: WidgetState,
     doc: Option<String>,
     driver: DriverKind,
-    queue: VecDeque<(DialId, E164)>,
+    queue: VecDeque<(DialId, E164, Route)>,
     delivered: VecDeque<DialId>,
-    awaiting: HashMap<String, DialId>,
+    awaiting: HashMap<String, Awaiting>,
     next_wire_id: u64,
     timer: Option<Timeout>,
     stats_timer: Option<Timeout>,
@@ -61,6 +90,14 @@ struct Panel {
     drops: DropCounters,
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
+    /// Conversations the widget has open: while one is, the softphone stays in this tab.
+    conversations: Conversations,
+    /// Presence changes the widget reported since it loaded (a restore must not undo one).
+    presence_events: u64,
+    restore: Restore,
+    /// Conversation events go to this tab's page (else through the worker to where the agent
+    /// works).
+    events_here: bool,
 }
 
 type Shared = Rc<RefCell<Panel>>;
@@ -98,6 +135,10 @@ pub fn start() {
         drops: DropCounters::default(),
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
+        conversations: Conversations::default(),
+        presence_events: 0,
+        restore: Restore::NotYet,
+        events_here: true,
     }));
     PANEL.with(|s| *s.borrow_mut() = Some(p.clone()));
 
@@ -170,6 +211,7 @@ fn load_widget(p: &Shared) {
     me.doc = None;
     me.driver = DriverKind::Unknown;
     me.awaiting.clear();
+    me.widget_replaced();
     let Some((url, origin, timeout)) = me.config.as_ref().and_then(|c| {
         c.widget_origin()
             .map(|o| (c.widget_url.clone(), o, c.liveness_timeout_ms))
@@ -305,8 +347,36 @@ impl Panel {
         }
     }
 
-    fn finish(&mut self, id: DialId, outcome: DialOutcome) {
-        self.send_to_tab(&PanelToBackground::DialResult { id, outcome });
+    fn finish(&mut self, id: DialId, outcome: DialOutcome, route: Route) {
+        let msg = PanelToBackground::DialResult { id, outcome };
+        match route {
+            Route::Direct => self.send_to_tab(&msg),
+            Route::Worker => self.send(&msg),
+        }
+    }
+
+    /// The widget's document is gone or replaced: its conversations with it, and the stored
+    /// presence is restored again into the next one.
+    fn widget_replaced(&mut self) {
+        if let Some(active) = self.conversations.clear() {
+            self.report_busy(active);
+        }
+        self.restore = Restore::NotYet;
+        self.presence_events = 0;
+    }
+
+    /// Tells the worker (which keeps the softphone in this tab meanwhile) and this tab's page
+    /// (which warns before unload) whether a conversation is active.
+    fn report_busy(&self, active: bool) {
+        let msg = PanelToBackground::Busy { active };
+        self.send(&msg);
+        if let Some(d) = &self.direct {
+            let _ = d.post(&ext::encode(&msg));
+        }
+    }
+
+    fn ready_extended(&self) -> bool {
+        self.state == WidgetState::Ready && matches!(self.driver, DriverKind::Extended { .. })
     }
 
     fn remember(&mut self, id: DialId) {
@@ -317,7 +387,7 @@ impl Panel {
     }
 
     /// Posts one dial into the widget, with the configured origin as the only allowed target.
-    fn deliver(&mut self, id: DialId, number: E164) {
+    fn deliver(&mut self, id: DialId, number: E164, route: Route) {
         let (Some(frame), Some(origin)) = (&self.frame, &self.origin) else {
             return;
         };
@@ -336,9 +406,9 @@ impl Panel {
             Ok(()) => {
                 self.remember(id.clone());
                 if extended {
-                    self.awaiting.insert(wire_id, id);
+                    self.awaiting.insert(wire_id, Awaiting::Dial(id, route));
                 } else {
-                    self.finish(id, DialOutcome::Delivered);
+                    self.finish(id, DialOutcome::Delivered, route);
                 }
             }
             Err(e) => {
@@ -346,17 +416,21 @@ impl Panel {
                     "could not post to the widget: {}",
                     webext::js_error_text(&e)
                 );
-                self.finish(id, DialOutcome::Failed(PageError::new("postFailed", msg)));
+                self.finish(
+                    id,
+                    DialOutcome::Failed(PageError::new("postFailed", msg)),
+                    route,
+                );
             }
         }
     }
 
     fn flush(&mut self) {
         while self.state == WidgetState::Ready {
-            let Some((id, number)) = self.queue.pop_front() else {
+            let Some((id, number, route)) = self.queue.pop_front() else {
                 break;
             };
-            self.deliver(id, number);
+            self.deliver(id, number, route);
         }
         self.report_status();
     }
@@ -428,6 +502,8 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
                 version,
             };
             me.report_status();
+            drop(me);
+            maybe_restore(p);
         }
         DriverToBridge::StockConversationLoaded(_)
             if matches!(me.driver, DriverKind::Extended { .. }) =>
@@ -451,28 +527,41 @@ fn on_widget_message(p: &Shared, e: &MessageEvent) {
                     debug(&format!("widget asked for height {}", px.px))
                 }
                 DriverEvent::PresenceChanged(change) => {
-                    wasm_bindgen_futures::spawn_local(store_presence(change.clone()));
+                    me.presence_events += 1;
+                    let record = PresenceRecord::from_change(change, js_sys::Date::now() as u64);
+                    wasm_bindgen_futures::spawn_local(store_presence(record));
                 }
                 _ => {}
             }
+            if let Some(active) = me.conversations.apply(&event) {
+                me.report_busy(active);
+            }
             queue_event(p, &mut me, event);
         }
-        DriverToBridge::Reply { id, result } => {
-            if let Some(dial) = me.awaiting.remove(&id) {
+        DriverToBridge::Reply { id, result } => match me.awaiting.remove(&id) {
+            Some(Awaiting::Dial(dial, route)) => {
                 let outcome = match result {
                     Ok(_) => DialOutcome::Accepted,
                     Err(e) => DialOutcome::Failed(PageError::new(&e.code, e.message)),
                 };
-                me.finish(dial, outcome);
+                me.finish(dial, outcome, route);
             }
-        }
+            Some(Awaiting::Request { resolve, .. }) => {
+                drop(me);
+                let reply = match result {
+                    Ok(v) => serde_json::json!({ "ok": v }),
+                    Err(e) => serde_json::json!({ "err": format!("{}: {}", e.code, e.message) }),
+                };
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&reply.to_string()));
+            }
+            None => {}
+        },
     }
 }
 
 /// Keeps the presence the driver reported in `storage.local` (for the worker's badge), unless
 /// the stored record is newer: the newest choice wins. An unreadable stored record is replaced.
-async fn store_presence(change: PresenceChange) {
-    let record = PresenceRecord::from_change(&change, js_sys::Date::now() as u64);
+async fn store_presence(record: PresenceRecord) {
     if let Err(e) = record.validate() {
         return warn(&format!("presence not stored: {e}"));
     }
@@ -494,6 +583,8 @@ async fn store_presence(change: PresenceChange) {
 }
 
 /// Queues a driver event for the page; a burst of events becomes one port message, in order.
+/// It goes straight to this tab's page, or through the worker when the agent works in another
+/// tab (the worker routes it there).
 fn queue_event(p: &Shared, me: &mut Panel, event: DriverEvent) {
     me.outbox.push(event);
     if me.outbox_timer.is_none() {
@@ -504,9 +595,165 @@ fn queue_event(p: &Shared, me: &mut Panel, event: DriverEvent) {
             me.outbox_timer = None;
             let events = std::mem::take(&mut me.outbox);
             for text in ext::encode_batches(&events) {
-                me.send_text_to_tab(&text);
+                if me.events_here {
+                    me.send_text_to_tab(&text);
+                } else if let Some(port) = &me.port {
+                    let _ = port.post(&text);
+                }
             }
         }));
+    }
+}
+
+/// Asks the driver something and waits for its reply (or [`REQUEST_TIMEOUT_MS`]). Only the
+/// project's driver answers requests, so this is only called once it said hello.
+async fn request(p: &Shared, request: DriverRequest) -> Result<serde_json::Value, String> {
+    let promise = {
+        let mut me = p.borrow_mut();
+        let (Some(win), Some(origin)) = (
+            me.frame.as_ref().and_then(|f| f.content_window()),
+            me.origin.clone(),
+        ) else {
+            return Err("no widget".to_owned());
+        };
+        let wire_id = format!("r{}", me.next_wire_id);
+        me.next_wire_id += 1;
+        let wire = BridgeToDriver::Request {
+            id: wire_id.clone(),
+            request,
+        }
+        .to_wire(true);
+        let mut resolve = None;
+        let promise = js_sys::Promise::new(&mut |res, _rej| resolve = Some(res));
+        let resolve = resolve.ok_or("no promise")?;
+        win.post_message(&JsValue::from_str(&wire), &origin)
+            .map_err(|e| webext::js_error_text(&e))?;
+        let weak = Rc::downgrade(p);
+        let id = wire_id.clone();
+        let timer = Timeout::new(REQUEST_TIMEOUT_MS, move || {
+            let Some(p) = weak.upgrade() else { return };
+            let entry = p.borrow_mut().awaiting.remove(&id);
+            if let Some(Awaiting::Request { resolve, .. }) = entry {
+                let timeout = serde_json::json!({ "err": "the driver did not answer" });
+                let _ = resolve.call1(&JsValue::NULL, &JsValue::from_str(&timeout.to_string()));
+            }
+        });
+        me.awaiting.insert(
+            wire_id,
+            Awaiting::Request {
+                resolve,
+                _timer: timer,
+            },
+        );
+        promise
+    };
+    let text = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let mut reply: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    match reply.get("err").and_then(|e| e.as_str()) {
+        Some(e) => Err(e.to_owned()),
+        None => Ok(reply
+            .get_mut("ok")
+            .map(serde_json::Value::take)
+            .unwrap_or_default()),
+    }
+}
+
+/// Starts restoring the stored presence once the widget is ready and its driver is ours (the
+/// stock driver cannot set presence), once per widget document.
+fn maybe_restore(p: &Shared) {
+    let mut me = p.borrow_mut();
+    if me.restore == Restore::NotYet && me.ready_extended() {
+        me.restore = Restore::Started;
+        wasm_bindgen_futures::spawn_local(restore_presence(p.clone()));
+    }
+}
+
+async fn stored_presence() -> Option<PresenceRecord> {
+    match storage::get_text(Area::Local, presence::STORAGE_KEY).await {
+        Ok(Some(text)) => PresenceRecord::from_stored(&text).unwrap_or_else(|e| {
+            warn(&format!("stored presence ignored: {e}"));
+            None
+        }),
+        Ok(None) => None,
+        Err(e) => {
+            warn(&format!("stored presence not read: {e}"));
+            None
+        }
+    }
+}
+
+/// Brings the widget to the presence the agent chose last (see `protocol::presence`): unless the
+/// widget already shows it, or reported a change of its own since it loaded (that one is newer
+/// and was stored). With nothing stored yet, the widget's presence and options are stored (as
+/// chosen at time 0, so that any real choice is newer) for the badge and the popup.
+async fn restore_presence(p: Shared) {
+    let seen = p.borrow().presence_events;
+    let stored = stored_presence().await;
+    let current: Option<Presence> = match request(&p, DriverRequest::GetPresence).await {
+        Ok(v) => serde_json::from_value(v).ok(),
+        Err(e) => {
+            debug(&format!("presence not read from the widget: {e}"));
+            None
+        }
+    };
+    let Some(stored) = stored else {
+        let Some(current) = current else { return };
+        let options = request(&p, DriverRequest::GetPresenceOptions)
+            .await
+            .ok()
+            .and_then(|v| serde_json::from_value::<Vec<Presence>>(v).ok());
+        let change = PresenceChange {
+            presence: current,
+            options,
+        };
+        return store_presence(PresenceRecord::from_change(&change, 0)).await;
+    };
+    if current
+        .as_ref()
+        .is_some_and(|c| c.presence_id == stored.presence_id)
+    {
+        return debug("the widget already shows the stored presence");
+    }
+    if p.borrow().presence_events != seen {
+        return info("presence not restored: the widget reported a newer one");
+    }
+    let (presence_id, base_status) = stored.restore_request();
+    let ask = DriverRequest::SetPresence {
+        presence_id,
+        base_status,
+    };
+    match request(&p, ask).await {
+        Ok(_) => info(&format!("presence restored: {}", stored.text)),
+        Err(e) => warn(&format!("presence {:?} not restored: {e}", stored.text)),
+    }
+}
+
+/// The agent chose a presence in the popup: asked of the driver when it can set presence (its
+/// report is then stored), else stored here as the agent's choice.
+async fn set_presence(
+    p: Shared,
+    presence_id: Option<String>,
+    base_status: Option<protocol::driver::BaseStatus>,
+) {
+    if p.borrow().ready_extended() {
+        let ask = DriverRequest::SetPresence {
+            presence_id,
+            base_status,
+        };
+        if let Err(e) = request(&p, ask).await {
+            warn(&format!("presence not changed: {e}"));
+        }
+        return;
+    }
+    let stored = stored_presence().await;
+    let now = js_sys::Date::now() as u64;
+    match PresenceRecord::choose(stored.as_ref(), presence_id.as_deref(), base_status, now) {
+        Ok(record) => store_presence(record).await,
+        Err(e) => warn(&format!("presence not changed: {e}")),
     }
 }
 
@@ -548,6 +795,8 @@ fn on_probe(p: &Shared, report: ProbeReport) {
                 me.queue.len()
             ));
             me.flush();
+            drop(me);
+            maybe_restore(p);
         }
         ProbeReport::Gone { doc } => {
             if me.doc.as_deref() != Some(doc.as_str()) {
@@ -555,6 +804,7 @@ fn on_probe(p: &Shared, report: ProbeReport) {
             }
             me.doc = None;
             me.driver = DriverKind::Unknown;
+            me.widget_replaced();
             me.set_state(WidgetState::Loading);
             let timeout = me.config.as_ref().map_or(15_000, |c| c.liveness_timeout_ms);
             let weak = Rc::downgrade(p);
@@ -567,19 +817,19 @@ fn on_probe(p: &Shared, report: ProbeReport) {
     }
 }
 
-fn on_dial(p: &Shared, id: DialId, number: E164) {
+fn on_dial(p: &Shared, id: DialId, number: E164, route: Route) {
     let mut me = p.borrow_mut();
-    if me.delivered.contains(&id) || me.queue.iter().any(|(q, _)| *q == id) {
+    if me.delivered.contains(&id) || me.queue.iter().any(|(q, _, _)| *q == id) {
         // A resend after the worker restarted: it was (or will be) delivered once already.
         if me.delivered.contains(&id) {
-            me.finish(id, DialOutcome::Delivered);
+            me.finish(id, DialOutcome::Delivered, route);
         }
         return;
     }
     if me.state == WidgetState::Ready {
-        me.deliver(id, number);
+        me.deliver(id, number, route);
     } else if me.queue.len() < MAX_QUEUE {
-        me.queue.push_back((id, number));
+        me.queue.push_back((id, number, route));
         me.report_status();
     } else {
         warn(&format!(
@@ -589,7 +839,7 @@ fn on_dial(p: &Shared, id: DialId, number: E164) {
             "queueFull",
             format!("{MAX_QUEUE} calls are already waiting for the softphone to start"),
         );
-        me.finish(id, DialOutcome::Failed(e));
+        me.finish(id, DialOutcome::Failed(e), route);
     }
 }
 
@@ -610,7 +860,7 @@ fn connect_direct(p: &Shared, tab_id: i32) {
     let on_msg = port.on_message(move |text| {
         let Some(p) = weak.upgrade() else { return };
         match ext::decode::<BackgroundToPanel>(&text) {
-            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
+            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number, Route::Direct),
             Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
             Ok(_) => {}
             Err(reason) => drop_message(&p, &reason, "message from the page's content script"),
@@ -667,9 +917,14 @@ fn connect(p: &Shared) {
                 p.borrow_mut().watchdog = None;
                 connect_direct(&p, tab_id);
             }
-            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number),
+            Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number, Route::Worker),
             Ok(BackgroundToPanel::Probe { report }) => on_probe(&p, report),
             Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
+            Ok(BackgroundToPanel::SetPresence {
+                presence_id,
+                base_status,
+            }) => wasm_bindgen_futures::spawn_local(set_presence(p, presence_id, base_status)),
+            Ok(BackgroundToPanel::EventsHere { here }) => p.borrow_mut().events_here = here,
             Err(reason) => drop_message(&p, &reason, "message from the worker"),
         }
     });

@@ -1,5 +1,6 @@
 //! The toolbar popup: whether the current site is enabled, switches to enable or disable it and
-//! its number detection, and the way to the options page.
+//! its number detection, the agent's presence (shown, and set with a click), and the way to the
+//! options page.
 //!
 //! `popup.html?tab=<id>` shows the popup for a given tab instead of the active one (how the
 //! e2e tests, which cannot click the toolbar, open it).
@@ -9,6 +10,7 @@ use crate::util::{by_id, load_config, set_text};
 use gloo_events::EventListener;
 use protocol::config::{match_pattern, parse_site, Config};
 use protocol::ext::{self, OneShot};
+use protocol::presence::{self, PresenceRecord};
 use std::cell::RefCell;
 use web_sys::{Element, HtmlInputElement};
 use webext::storage::{self, Area};
@@ -17,6 +19,9 @@ use webext::storage::{self, Area};
 struct State {
     origin: Option<String>,
     listeners: Vec<EventListener>,
+    /// The presence buttons' listeners, replaced with the buttons.
+    option_listeners: Vec<EventListener>,
+    storage_listener: Option<webext::Listener>,
 }
 
 thread_local! {
@@ -49,6 +54,87 @@ pub fn start() {
         wasm_bindgen_futures::spawn_local(set_detection(on));
     });
     wasm_bindgen_futures::spawn_local(refresh());
+    match storage::on_changed(|area, key, value| {
+        if area == "local" && key == presence::STORAGE_KEY {
+            show_presence(value.as_string().as_deref());
+        }
+    }) {
+        Ok(l) => STATE.with(|s| s.borrow_mut().storage_listener = Some(l)),
+        Err(e) => crate::util::warn(&format!("presence changes not followed: {e}")),
+    }
+    wasm_bindgen_futures::spawn_local(async {
+        let text = storage::get_text(Area::Local, presence::STORAGE_KEY)
+            .await
+            .ok()
+            .flatten();
+        show_presence(text.as_deref());
+    });
+}
+
+/// Shows the stored presence and one button per option (the driver's list, or the base
+/// statuses when none is known). An unusable record shows as unknown.
+fn show_presence(text: Option<&str>) {
+    let record = match text.map(PresenceRecord::from_stored) {
+        Some(Ok(r)) => r,
+        Some(Err(e)) => {
+            crate::util::warn(&format!("stored presence ignored: {e}"));
+            None
+        }
+        None => None,
+    };
+    set_text(
+        "presence-now",
+        &record.as_ref().map_or("Not known yet".to_owned(), |r| {
+            format!("You are {}", r.text)
+        }),
+    );
+    let (Some(doc), Some(list)) = (
+        crate::util::document(),
+        by_id::<Element>("presence-options"),
+    ) else {
+        return;
+    };
+    list.set_text_content(None);
+    let mut listeners = Vec::new();
+    for option in PresenceRecord::offered(record.as_ref()) {
+        let Ok(button) = doc.create_element("button") else {
+            continue;
+        };
+        let _ = button.set_attribute("type", "button");
+        let _ = button.set_attribute("data-presence-id", &option.id);
+        let current = record.as_ref().is_some_and(|r| r.presence_id == option.id);
+        let _ = button.set_attribute("aria-pressed", if current { "true" } else { "false" });
+        if let Ok(swatch) = doc.create_element("span") {
+            let _ = swatch.set_attribute("class", "swatch");
+            let _ = swatch.set_attribute("aria-hidden", "true");
+            // A validated `#rgb`/`#rrggbb` colour (see `presence::is_hex_color`).
+            let _ = swatch.set_attribute("style", &format!("background:{}", option.color));
+            let _ = button.append_child(&swatch);
+        }
+        let _ = button.append_child(&doc.create_text_node(&option.text));
+        let _ = list.append_child(&button);
+        let (id, base) = if option.id.starts_with(presence::BASE_ID_PREFIX) {
+            (None, Some(option.base_status))
+        } else {
+            (Some(option.id.clone()), None)
+        };
+        listeners.push(EventListener::new(&button, "click", move |_| {
+            let msg = ext::encode(&OneShot::SetPresence {
+                presence_id: id.clone(),
+                base_status: base,
+            });
+            set_text("presence-status", "Changing\u{2026}");
+            wasm_bindgen_futures::spawn_local(async move {
+                let answer = webext::runtime::send_message(&msg).await;
+                let text = match answer {
+                    Ok(v) => v.as_string().unwrap_or_default(),
+                    Err(e) => format!("Not changed: {e}"),
+                };
+                set_text("presence-status", &text);
+            });
+        }));
+    }
+    STATE.with(|s| s.borrow_mut().option_listeners = listeners);
 }
 
 /// The origin of the tab the popup is about.

@@ -5,7 +5,7 @@
 //! neither read nor forge. They are still decoded with the same bounded decoder: a bug in one
 //! context must not crash another.
 
-use crate::driver::{DriverEvent, DriverRequest};
+use crate::driver::{BaseStatus, DriverEvent, DriverRequest};
 use crate::page::{BridgeStatus, PageError, PageEvent};
 use crate::{json, DropReason, E164};
 use serde::de::DeserializeOwned;
@@ -54,6 +54,27 @@ pub enum ContentToBackground {
     },
     /// Page text that may hold phone numbers, for the worker's matcher (see [`Scan`]).
     Scan(Scan),
+    /// Whether this tab wants a softphone (the panel is enabled for its site), with its title
+    /// for the other tabs' bar. Sent when the configuration is read or changes, and again after
+    /// every reconnect; answered with [`BackgroundToContent::Role`].
+    Softphone {
+        wanted: bool,
+        title: String,
+    },
+    /// The agent asked to move the softphone to this tab ("Open here").
+    TakeSoftphone,
+    /// The agent asked to see the tab that holds the softphone.
+    ShowSoftphone,
+}
+
+/// Which tab hosts the one live softphone, as told to each tab that wants one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "role", rename_all = "camelCase")]
+pub enum Role {
+    /// This tab hosts the widget.
+    Owner,
+    /// Another tab does: this one shows a slim bar naming it.
+    Elsewhere { title: String },
 }
 
 /// One batch of page text for the phone-number matcher, which runs in the worker so that its
@@ -141,6 +162,12 @@ pub enum BackgroundToContent {
     Notice {
         text: String,
     },
+    /// The answer to [`ContentToBackground::Softphone`], and every change of owner after.
+    Role(Role),
+    /// Whether the owner's softphone is in a conversation (the page warns before unload).
+    Busy {
+        active: bool,
+    },
 }
 
 /// Panel frame → background (over the panel's port).
@@ -169,6 +196,11 @@ pub enum PanelToBackground {
     Stats {
         drops: Vec<(String, u64)>,
     },
+    /// Whether a conversation is in progress (known from the extended driver's events only):
+    /// while it is, the softphone does not move to another tab.
+    Busy {
+        active: bool,
+    },
 }
 
 /// Background → panel frame.
@@ -188,6 +220,19 @@ pub enum BackgroundToPanel {
         report: ProbeReport,
     },
     GetStatus,
+    /// The agent chose a presence outside the widget (the popup): by id, or by base status.
+    #[serde(rename_all = "camelCase")]
+    SetPresence {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presence_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_status: Option<BaseStatus>,
+    },
+    /// Where conversation events go: `true` when this panel's own tab is where the agent works,
+    /// `false` when they go through the worker to another tab.
+    EventsHere {
+        here: bool,
+    },
 }
 
 /// What the probe inside the widget's frame reports. `doc` is random per widget document, so a
@@ -214,6 +259,14 @@ pub enum OneShot {
     Ping,
     /// The options page saved a configuration: re-register content scripts now.
     ConfigSaved,
+    /// The popup set the agent's presence. Answered with a short status text.
+    #[serde(rename_all = "camelCase")]
+    SetPresence {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        presence_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        base_status: Option<BaseStatus>,
+    },
 }
 
 /// Decodes any of the enums above from JSON text (bounded like every other message, so a batch

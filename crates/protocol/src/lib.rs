@@ -21,6 +21,7 @@ pub mod page;
 pub mod prefs;
 pub mod presence;
 pub mod regions;
+pub mod softphone;
 
 pub use drop::DropReason;
 pub use number::E164;

@@ -151,6 +151,98 @@ impl PresenceRecord {
     }
 }
 
+/// The id prefix of a presence chosen by base status alone (when no option list is known, e.g.
+/// with the stock driver): `base:AVAILABLE`. Restoring one asks the driver by base status.
+pub const BASE_ID_PREFIX: &str = "base:";
+
+/// One option per base status, for when the driver reported no list.
+pub fn base_options() -> Vec<PresenceOption> {
+    [
+        BaseStatus::Available,
+        BaseStatus::Busy,
+        BaseStatus::BusyDoNotDisturb,
+        BaseStatus::Away,
+        BaseStatus::Offline,
+    ]
+    .into_iter()
+    .map(|b| PresenceOption {
+        id: format!("{BASE_ID_PREFIX}{}", base_name(b)),
+        text: base_text(b).to_owned(),
+        base_status: b,
+        color: status_color(b).to_owned(),
+    })
+    .collect()
+}
+
+fn base_name(b: BaseStatus) -> &'static str {
+    match b {
+        BaseStatus::Available => "AVAILABLE",
+        BaseStatus::Away => "AWAY",
+        BaseStatus::Busy => "BUSY",
+        BaseStatus::BusyDoNotDisturb => "BUSY_DO_NOT_DISTURB",
+        BaseStatus::Offline => "OFFLINE",
+    }
+}
+
+/// A base status as the agent reads it.
+pub fn base_text(b: BaseStatus) -> &'static str {
+    match b {
+        BaseStatus::Available => "Available",
+        BaseStatus::Away => "Away",
+        BaseStatus::Busy => "Busy",
+        BaseStatus::BusyDoNotDisturb => "Do not disturb",
+        BaseStatus::Offline => "Offline",
+    }
+}
+
+impl PresenceRecord {
+    /// The options to offer: the driver's list, or one per base status.
+    pub fn offered(record: Option<&PresenceRecord>) -> Vec<PresenceOption> {
+        match record {
+            Some(r) if !r.options.is_empty() => r.options.clone(),
+            _ => base_options(),
+        }
+    }
+
+    /// The record for a choice the agent made outside the widget (the popup), by id or by base
+    /// status, among [`Self::offered`]; chosen at `now_ms`.
+    pub fn choose(
+        stored: Option<&PresenceRecord>,
+        id: Option<&str>,
+        base: Option<BaseStatus>,
+        now_ms: u64,
+    ) -> Result<PresenceRecord, String> {
+        let offered = Self::offered(stored);
+        let found = match (id, base) {
+            (Some(id), _) => offered.iter().find(|o| o.id == id).cloned(),
+            (None, Some(b)) => offered.iter().find(|o| o.base_status == b).cloned(),
+            (None, None) => None,
+        };
+        let chosen = found
+            .or_else(|| base.and_then(|b| base_options().into_iter().find(|o| o.base_status == b)))
+            .ok_or_else(|| "not one of the presence options".to_owned())?;
+        Ok(PresenceRecord {
+            v: SCHEMA_VERSION,
+            presence_id: chosen.id,
+            text: chosen.text,
+            base_status: chosen.base_status,
+            color: chosen.color,
+            options: stored.map(|r| r.options.clone()).unwrap_or_default(),
+            chosen_at: now_ms,
+        })
+    }
+
+    /// How to ask the driver for this presence: `(id, None)`, or `(None, base)` for a choice made
+    /// by base status alone.
+    pub fn restore_request(&self) -> (Option<String>, Option<BaseStatus>) {
+        if self.presence_id.starts_with(BASE_ID_PREFIX) {
+            (None, Some(self.base_status))
+        } else {
+            (Some(self.presence_id.clone()), None)
+        }
+    }
+}
+
 /// Version 0: the SDK's presence object as it came, optionally with `time`.
 fn migrate_v0(value: &Value) -> Result<PresenceRecord, String> {
     let p: Presence = serde_json::from_value(value.clone())
@@ -379,6 +471,38 @@ mod tests {
         assert!(record(2).newer(&record(1)));
         assert!(!record(1).newer(&record(2)));
         assert!(!record(1).newer(&record(1)));
+    }
+
+    #[test]
+    fn a_choice_from_the_popup_uses_the_known_options_or_base_statuses() {
+        let r = record(10);
+        let busy = PresenceRecord::choose(Some(&r), Some("on"), None, 20);
+        assert_eq!(
+            busy.as_ref().map(|b| (b.presence_id.as_str(), b.chosen_at)),
+            Ok(("on", 20))
+        );
+        assert_eq!(
+            busy.as_ref().map(|b| b.options.clone()),
+            Ok(r.options.clone())
+        );
+        assert_eq!(
+            busy.map(|b| b.restore_request()),
+            Ok((Some("on".into()), None))
+        );
+        assert!(PresenceRecord::choose(Some(&r), Some("nope"), None, 20).is_err());
+        assert!(PresenceRecord::choose(None, None, None, 20).is_err());
+        let away = PresenceRecord::choose(None, None, Some(BaseStatus::Away), 30);
+        assert_eq!(
+            away.as_ref()
+                .map(|a| (a.presence_id.as_str(), a.text.as_str())),
+            Ok(("base:AWAY", "Away"))
+        );
+        assert_eq!(
+            away.as_ref().map(|a| a.restore_request()),
+            Ok((None, Some(BaseStatus::Away)))
+        );
+        assert_eq!(away.map(|a| a.validate()), Ok(Ok(())));
+        assert_eq!(PresenceRecord::offered(None).len(), 5);
     }
 
     #[test]

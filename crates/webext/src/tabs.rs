@@ -31,3 +31,19 @@ pub fn connect(tab_id: i32, name: &str, frame_id: i32) -> Result<Port, ExtError>
     ]);
     call_sync(&["tabs"], "connect", &[JsValue::from(tab_id), info.into()]).map(Port::from_js)
 }
+
+/// Brings a tab to the front: makes it its window's active tab and focuses that window.
+pub async fn activate(tab_id: i32) -> Result<(), ExtError> {
+    let props = object(&[("active", JsValue::TRUE)]);
+    let tab = call(&["tabs"], "update", &[JsValue::from(tab_id), props.into()]).await?;
+    if let Some(window) = prop(&tab, "windowId").as_f64() {
+        let focus = object(&[("focused", JsValue::TRUE)]);
+        call(
+            &["windows"],
+            "update",
+            &[JsValue::from(window), focus.into()],
+        )
+        .await?;
+    }
+    Ok(())
+}

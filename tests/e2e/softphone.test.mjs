@@ -1,0 +1,232 @@
+//! Issue 7: presence restored into a reloaded widget (newest choice wins), set from the popup,
+//! and one softphone across tabs — one live emulator, dials from other tabs routed to it exactly
+//! once (also across a worker stop), hand-over with presence restored when the owner closes,
+//! "Open here" refused during a conversation, a warning before unload, and conversation events
+//! delivered to the tab the agent works in.
+import { test, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, stopWorker, inShadow, closeCrmPages,
+} from './harness.mjs';
+
+let h;
+before(async () => {
+  h = await launch();
+  const widgetUrl = h.server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: `chrome-extension://${h.extId}` });
+  assert.match(await configure(h, { widgetUrl }), /^Saved/);
+});
+after(async () => h?.close());
+// A failed test must not leave an owner tab behind for the next one.
+afterEach(async () => closeAll());
+
+const stored = () => h.worker.evaluate(async () => {
+  const { presence } = await chrome.storage.local.get('presence');
+  return presence ? JSON.parse(presence) : null;
+});
+const owner = () => h.worker.evaluate(async () => {
+  const { softphone } = await chrome.storage.session.get('softphone');
+  try { return softphone ? JSON.parse(softphone) : null; } catch { return { unparsable: softphone }; }
+});
+/** The tab id of a page (each page of a test has its own URL, `?t=<name>`). */
+const tabIdOf = (page) => h.worker.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id, page.url());
+const presenceCalls = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'setPresence').map((c) => c.args[0]));
+const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
+const options = (widget) => widget.evaluate(() => window.__emu.presenceOptions);
+const choose = (widget, i) => widget.evaluate((i) => {
+  window.__emu.raise('presence.onPresenceChange', window.__emu.presenceOptions[i]);
+  return window.__emu.presenceOptions[i];
+}, i);
+const storedIs = (id, what) => waitFor(async () => (await stored())?.presenceId === id, what);
+/** Every live emulator instance in the browser (each page's frames). */
+const liveWidgets = async () => {
+  const found = [];
+  for (const p of h.context.pages()) {
+    for (const f of p.frames()) {
+      try {
+        if (await f.evaluate(() => !!window.__emu)) found.push({ page: p, frame: f });
+      } catch { /* navigating */ }
+    }
+  }
+  return found;
+};
+const hasPanel = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone'));
+const hasBar = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone-bar'));
+const closeAll = async () => {
+  await closeCrmPages(h);
+  await waitFor(async () => !(await owner())?.owner, 'no owner once every tab is closed');
+};
+
+test('presence is kept across a worker stop, restored on reload, and the newest choice wins', async () => {
+  const { page } = await openCrm(h, 'permissive.html');
+  let widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  // With nothing stored yet, the widget's presence and its options are stored for the popup.
+  const [available, busy, , away] = await options(widget);
+  await storedIs(available.presenceId, 'the widget\'s own presence stored');
+  assert.equal((await stored()).chosenAt, 0, 'not a choice of the agent');
+  assert.equal((await stored()).options.length, 5);
+  assert.deepEqual(await presenceCalls(widget), [], 'nothing to restore');
+
+  await choose(widget, 1);
+  await storedIs(busy.presenceId, 'busy stored');
+  await stopWorker(h);
+  assert.equal((await stored()).presenceId, busy.presenceId, 'still stored after the worker stop');
+
+  // The reloaded widget starts as Available: it is asked to restore Busy.
+  await page.reload();
+  widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  await waitFor(async () => (await presenceCalls(widget)).length === 1, 'setPresence asked of the new widget');
+  assert.deepEqual(await presenceCalls(widget), [busy.presenceId]);
+  await waitFor(() => widget.evaluate((id) => window.__emu.presence.presenceId === id, busy.presenceId), 'the widget shows busy');
+
+  // The agent changes it in the widget: that newer choice is kept and is what the next load restores.
+  await choose(widget, 3);
+  await storedIs(away.presenceId, 'away stored');
+  await page.reload();
+  widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  await waitFor(async () => (await presenceCalls(widget)).length === 1, 'setPresence asked again');
+  assert.deepEqual(await presenceCalls(widget), [away.presenceId]);
+  assert.equal((await stored()).presenceId, away.presenceId);
+  await closeAll();
+});
+
+test('the popup lists the presence options and sets one with a click', async () => {
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const all = await options(widget);
+  await waitFor(async () => (await stored())?.options?.length === 5, 'options stored');
+  const popup = await h.context.newPage();
+  await popup.goto(h.extUrl(`popup.html?tab=${await tabIdOf(page)}`));
+  await popup.waitForSelector('#presence-options button');
+  const shown = await popup.$$eval('#presence-options button', (bs) => bs.map((b) => ({ id: b.dataset.presenceId, text: b.textContent, pressed: b.getAttribute('aria-pressed') })));
+  assert.deepEqual(shown.map((b) => b.id), all.map((o) => o.presenceId));
+  assert.deepEqual(shown.map((b) => b.text), all.map((o) => o.presenceText));
+  const current = (await stored()).presenceId;
+  assert.deepEqual(shown.filter((b) => b.pressed === 'true').map((b) => b.id), [current]);
+
+  const dnd = all[2];
+  await popup.click(`#presence-options button[data-presence-id="${dnd.presenceId}"]`);
+  await waitFor(async () => (await presenceCalls(widget)).includes(dnd.presenceId), 'the widget asked to set Do not disturb');
+  await storedIs(dnd.presenceId, 'do not disturb stored (from the driver\'s report)');
+  await waitFor(() => popup.$eval('#presence-now', (e) => e.textContent === 'You are Do not disturb'), 'the popup shows it');
+  assert.equal(await popup.$eval(`#presence-options button[data-presence-id="${dnd.presenceId}"]`, (b) => b.getAttribute('aria-pressed')), 'true');
+  const badge = await h.worker.evaluate(() => chrome.action.getBadgeText({}));
+  assert.equal(badge, 'DND');
+  await popup.close();
+  await closeAll();
+});
+
+test('three tabs share one softphone: dials from any tab reach it once, across a worker stop', async () => {
+  const a = await openCrm(h, 'permissive.html?t=a');
+  const widget = await widgetFrame(h, a.page);
+  await driverBound(widget);
+  const b = await openCrm(h, 'permissive.html?t=b', { waitForPanel: false });
+  const c = await openCrm(h, 'strict.html?t=c', { waitForPanel: false });
+  await b.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  await c.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  assert.equal(await hasPanel(a.page), true);
+  assert.deepEqual([await hasPanel(b.page), await hasPanel(c.page)], [false, false]);
+  assert.equal(await hasBar(a.page), false);
+  assert.equal((await liveWidgets()).length, 1, 'exactly one live widget');
+  assert.equal((await owner()).owner, await tabIdOf(a.page));
+
+  const r1 = await c.page.evaluate(() => window.crmDial('+14255550141'));
+  assert.ok(r1.ok, JSON.stringify(r1));
+  await stopWorker(h);
+  const r2 = await b.page.evaluate(() => window.crmDial('+14255550142', 15000));
+  assert.ok(r2.ok, JSON.stringify(r2));
+  await sleep(500);
+  assert.deepEqual(await dials(widget), ['+14255550141', '+14255550142'], 'each dial once, in order');
+  assert.equal((await liveWidgets()).length, 1, 'still one live widget after the worker stop');
+  await waitFor(() => c.lines.some((l) => l.includes('Calling +14255550141 on the softphone in')), 'the clicking tab is told');
+  await closeAll();
+});
+
+test('closing the owner hands the softphone over with presence restored; moves wait for the conversation', async () => {
+  const a = await openCrm(h, 'permissive.html?t=a');
+  let widget = await widgetFrame(h, a.page);
+  await driverBound(widget);
+  // The stored presence (from the test before) is restored first; then the agent changes it.
+  const before = (await stored())?.presenceId;
+  const [available, , , away] = await options(widget);
+  if (before && before !== available.presenceId) {
+    await waitFor(async () => (await presenceCalls(widget)).includes(before), 'the stored presence restored');
+  }
+  await choose(widget, 3);
+  await storedIs(away.presenceId, 'away stored');
+  const b = await openCrm(h, 'permissive.html?t=b', { waitForPanel: false });
+  const c = await openCrm(h, 'permissive.html?t=c', { waitForPanel: false });
+  await b.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  await c.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  const [ta, tb, tc] = [await tabIdOf(a.page), await tabIdOf(b.page), await tabIdOf(c.page)];
+
+  // Events go to the tab the agent works in.
+  await h.worker.evaluate((t) => chrome.tabs.update(t, { active: true }), tc);
+  await sleep(300);
+  const call = await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Ana Lima' }));
+  await waitFor(() => c.page.evaluate(() => window.crmLog.some((m) => m.kind === 'event' && m.type === 'conversationLoaded')), 'conversationLoaded in the active tab');
+  assert.equal(await a.page.evaluate(() => window.crmLog.filter((m) => m.type === 'conversationLoaded').length), 0, 'not in the owner tab');
+  await waitFor(async () => (await owner()).busy === true, 'the worker knows a conversation is active');
+
+  // A move is refused while the conversation is active.
+  await inShadow(b.page, 'ccaas-softphone-bar', '.here');
+  await waitFor(() => b.lines.some((l) => l.includes('while a conversation is active')), 'the refusal is shown');
+  assert.equal((await owner()).owner, ta);
+  assert.equal(await hasPanel(b.page), false);
+
+  // The owner tab asks before it unloads while the conversation is active.
+  await a.page.mouse.click(5, 5); // a page needs a user gesture before it may ask
+  const dialog = new Promise((resolve) => a.page.once('dialog', async (d) => { resolve(d.type()); await d.dismiss(); }));
+  await a.page.close({ runBeforeUnload: true });
+  assert.equal(await Promise.race([dialog, sleep(5000).then(() => 'no dialog within 5 s')]), 'beforeunload');
+  assert.equal(a.page.isClosed(), false, 'the agent stayed');
+
+  // The conversation ends: now "Open here" moves the softphone.
+  await widget.evaluate((id) => window.__emu.raise('conversation.onStatusChange', { liveWorkItemId: id, statusCode: 4 }), call.liveWorkItemId);
+  await waitFor(async () => (await owner()).busy === false, 'no conversation any more');
+  await inShadow(b.page, 'ccaas-softphone-bar', '.here');
+  await b.page.waitForSelector('ccaas-softphone', { state: 'attached' });
+  await a.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  assert.equal((await owner()).owner, tb);
+  widget = await widgetFrame(h, b.page);
+  await driverBound(widget);
+  await waitFor(async () => (await presenceCalls(widget)).includes(away.presenceId), 'presence restored after the move');
+  await waitFor(async () => (await liveWidgets()).length === 1, 'one live widget after the move');
+
+  // Closing the owner hands the softphone to another tab, with presence restored there.
+  await b.page.close();
+  const next = await waitFor(async () => {
+    const o = (await owner())?.owner;
+    return o && o !== tb && o;
+  }, 'a new owner');
+  assert.ok([ta, tc].includes(next));
+  const page = next === ta ? a.page : c.page;
+  await page.waitForSelector('ccaas-softphone', { state: 'attached' });
+  widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  await waitFor(async () => (await presenceCalls(widget)).includes(away.presenceId), 'presence restored after the hand-over');
+  assert.equal((await liveWidgets()).length, 1);
+  const r = await (next === ta ? c.page : a.page).evaluate(() => window.crmDial('+14255550143'));
+  assert.ok(r.ok, JSON.stringify(r));
+  await waitFor(async () => (await dials(widget)).includes('+14255550143'), 'a dial from the other tab reaches the new owner');
+  await closeAll();
+});
+
+test('a corrupted ownership record is replaced after a worker restart, never a crash', async () => {
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const tab = await tabIdOf(page);
+  await h.worker.evaluate(() => chrome.storage.session.set({ softphone: '{"v":1,"owner":' }));
+  // The restarted worker has no cache: it reads the corrupted record when the page reconnects.
+  await stopWorker(h);
+  await waitFor(async () => (await owner())?.owner === tab, 'a valid owner written again');
+  assert.equal(await hasPanel(page), true);
+  assert.equal((await liveWidgets()).length, 1);
+  const r = await page.evaluate(() => window.crmDial('+14255550144', 15000));
+  assert.ok(r.ok, JSON.stringify(r));
+  await waitFor(async () => (await dials(widget)).includes('+14255550144'), 'the dial after the restart');
+});
