@@ -10,9 +10,10 @@ import {
 } from './harness.mjs';
 
 let h;
+let widgetUrl;
 before(async () => {
   h = await launch();
-  const widgetUrl = h.server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: `chrome-extension://${h.extId}` });
+  widgetUrl = h.server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: `chrome-extension://${h.extId}` });
   assert.match(await configure(h, { widgetUrl }), /^Saved/);
 });
 after(async () => h?.close());
@@ -133,8 +134,19 @@ test('three tabs share one softphone: dials from any tab reach it once, across a
   assert.equal((await liveWidgets()).length, 1, 'exactly one live widget');
   assert.equal((await owner()).owner, await tabIdOf(a.page));
 
+  // Every tab's page API reports the one softphone's status.
+  const status = await waitFor(async () => {
+    const r = await c.page.evaluate(() => window.crmRequest('getStatus'));
+    return r.data?.widget === 'ready' && r.data;
+  }, 'the ready softphone in the other tab\'s status');
+  assert.equal(status.widgetOrigin, new URL(widgetUrl).origin);
+
+  // A dial from another tab reaches the softphone and brings its panel forward.
+  await a.page.evaluate(() => window.crmRequest('hidePanel'));
+  await waitFor(() => a.page.evaluate(() => document.querySelector('ccaas-softphone').dataset.minimized === 'true'), 'owner minimized');
   const r1 = await c.page.evaluate(() => window.crmDial('+14255550141'));
   assert.ok(r1.ok, JSON.stringify(r1));
+  await waitFor(() => a.page.evaluate(() => document.querySelector('ccaas-softphone').dataset.minimized === 'false'), 'the owner\'s panel restored');
   await stopWorker(h);
   const r2 = await b.page.evaluate(() => window.crmDial('+14255550142', 15000));
   assert.ok(r2.ok, JSON.stringify(r2));
@@ -213,6 +225,20 @@ test('closing the owner hands the softphone over with presence restored; moves w
   assert.ok(r.ok, JSON.stringify(r));
   await waitFor(async () => (await dials(widget)).includes('+14255550143'), 'a dial from the other tab reaches the new owner');
   await closeAll();
+});
+
+test('an owner that navigates to a site without the softphone hands it over', async () => {
+  const a = await openCrm(h, 'permissive.html?t=a');
+  await driverBound(await widgetFrame(h, a.page));
+  const b = await openCrm(h, 'permissive.html?t=b', { waitForPanel: false });
+  await b.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  const tb = await tabIdOf(b.page);
+  await a.page.goto(`${h.server.origins.other}/other/hostile-frame.html`);
+  await b.page.waitForSelector('ccaas-softphone', { state: 'attached', timeout: 15000 });
+  assert.equal((await owner()).owner, tb);
+  await driverBound(await widgetFrame(h, b.page));
+  assert.equal(await hasBar(b.page), false);
+  await a.page.close();
 });
 
 test('a corrupted ownership record is replaced after a worker restart, never a crash', async () => {

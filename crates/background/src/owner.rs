@@ -133,6 +133,10 @@ pub async fn on_softphone(tab: i32, wanted: bool, title: String) {
         // This tab may be the one the agent activated before it could take events.
         update_events_target();
     }
+    // The newcomer's page API learns the softphone's status (the panel reports it to all).
+    if let Some(owner) = o.owner.filter(|t| *t != tab && router::has_panel(*t)) {
+        router::to_panel(owner, BackgroundToPanel::GetStatus);
+    }
 }
 
 /// "Open here": moves the softphone unless a conversation is active.
@@ -205,10 +209,15 @@ fn arm_grace(tab: i32, checks: u32) {
     GRACE.with(|g| *g.borrow_mut() = Some(t));
 }
 
-/// The tab was closed.
-pub async fn on_tab_removed(tab: i32) {
+/// The tab was closed; `held` is what was waiting for its panel.
+pub async fn on_tab_removed(tab: i32, held: Vec<BackgroundToPanel>) {
     if owner().await == Some(tab) {
         hand_over(tab).await;
+        if let Some(next) = owner().await {
+            for msg in held {
+                router::to_panel(next, msg);
+            }
+        }
     }
 }
 
@@ -227,15 +236,20 @@ async fn hand_over(gone: i32) {
         }
         save(&o);
         tell_all(&o);
+        // Dials that waited for the old owner's panel go to the new one.
+        if let Some(next) = o.owner {
+            for msg in router::take_held(gone) {
+                router::to_panel(next, msg);
+            }
+        }
     }
 }
 
 /// Where a dial from `tab` goes: the owner's panel (told to come forward), or the tab's own.
 pub async fn route_dial(tab: i32, msg: BackgroundToPanel) {
-    let target = match owner().await {
-        Some(o) if o != tab && router::has_content(o) => o,
-        _ => tab,
-    };
+    // The owner's panel may not have reconnected yet (after a worker restart): the dial waits
+    // for it there, and moves with the softphone if it is handed over meanwhile.
+    let target = owner().await.unwrap_or(tab);
     if target != tab {
         router::to_content(target, &BackgroundToContent::ShowPanel);
         if let BackgroundToPanel::Dial { number, .. } = &msg {

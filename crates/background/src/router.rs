@@ -83,10 +83,6 @@ pub fn wants(tab: i32) -> bool {
     })
 }
 
-pub fn has_content(tab: i32) -> bool {
-    TABS.with(|t| t.borrow().get(&tab).is_some_and(|t| t.content.is_some()))
-}
-
 pub fn has_panel(tab: i32) -> bool {
     TABS.with(|t| t.borrow().get(&tab).is_some_and(|t| t.panel.is_some()))
 }
@@ -331,7 +327,12 @@ fn from_panel(tab_id: i32, text: &str) {
             wasm_bindgen_futures::spawn_local(crate::owner::on_busy(tab_id, active))
         }
         PanelToBackground::Status { status } => {
-            to_content(tab_id, &BackgroundToContent::Status { status })
+            // Every tab's page API reports the one softphone's status (a tab drops a repeat).
+            let msg = BackgroundToContent::Status { status };
+            to_content(tab_id, &msg);
+            for c in candidates().into_iter().filter(|c| c.tab != tab_id) {
+                to_content(c.tab, &msg);
+            }
         }
         PanelToBackground::ShowPanel { visible } => {
             if visible {
@@ -384,13 +385,26 @@ pub async fn toggle_active_panel() {
     }
 }
 
+/// What waits for `tab`'s panel, taken out (to go to another tab's).
+pub fn take_held(tab: i32) -> Vec<BackgroundToPanel> {
+    TABS.with(|t| {
+        t.borrow_mut()
+            .get_mut(&tab)
+            .map(|t| std::mem::take(&mut t.held_for_panel))
+            .unwrap_or_default()
+    })
+}
+
 pub fn forget_tab(tab_id: i32) {
-    TABS.with(|t| t.borrow_mut().remove(&tab_id));
+    let held = TABS
+        .with(|t| t.borrow_mut().remove(&tab_id))
+        .map(|t| t.held_for_panel)
+        .unwrap_or_default();
     WORKING.with(|w| {
         let mut w = w.borrow_mut();
         if *w == Some(tab_id) {
             *w = None;
         }
     });
-    wasm_bindgen_futures::spawn_local(crate::owner::on_tab_removed(tab_id));
+    wasm_bindgen_futures::spawn_local(crate::owner::on_tab_removed(tab_id, held));
 }

@@ -322,7 +322,12 @@ impl Panel {
                 },
             );
         }
-        self.send_to_tab(&PanelToBackground::Status { status });
+        let msg = PanelToBackground::Status { status };
+        self.send_to_tab(&msg);
+        if self.direct.is_some() {
+            // Also through the worker, which tells the other tabs' page API.
+            self.send(&msg);
+        }
     }
 
     fn send(&self, msg: &PanelToBackground) {
