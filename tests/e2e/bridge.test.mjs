@@ -5,7 +5,7 @@
 // open tab at once, and only the new origin is trusted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, waitFor, sleep } from './harness.mjs';
+import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, waitFor, sleep, dropStats, dropped } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -35,6 +35,41 @@ test('a click-to-dial from the page API reaches the SDK as clickToDial({number})
   assert.equal(bad.ok, false);
   assert.equal(bad.error.code, 'badNumber');
   assert.deepEqual(await dials(widget), ['+14255550100']);
+  await page.close();
+});
+
+test('a request dispatched as a CustomEvent is handled inside the click; a Call button uses it; bad details are dropped', async () => {
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  // The agent clicks a Call button of the CRM (its handler dispatches the event).
+  await page.click('button.call[data-number]');
+  const first = await page.$eval('button.call[data-number]', (b) => b.getAttribute('data-number'));
+  await waitFor(async () => (await dials(widget)).length === 1, 'the Call button\'s dial');
+  assert.deepEqual(await dials(widget), [first]);
+  const reply = await page.evaluate(() => window.crmDialFast('+44 20 7946 0958'));
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  assert.deepEqual((await dials(widget)).slice(-1), ['+442079460958']);
+  // Bad details: not an envelope, malformed JSON, a polluting key, an unknown type.
+  const before = dropped(await dropStats(h), 'content:', 'wrongShape') + dropped(await dropStats(h), 'content:', 'notJson');
+  const replies = await page.evaluate(async () => {
+    const got = [];
+    const on = (e) => { if (e.data && e.data.kind === 'reply' && String(e.data.id).startsWith('ev-')) got.push(e.data); };
+    window.addEventListener('message', on);
+    for (const detail of [42, 'hello', '{"channel":"ccaas-bridge",', { channel: 'ccaas-bridge', v: 1, kind: 'request', id: 'ev-1', type: 'formatDisk', data: {} }]) {
+      window.dispatchEvent(new CustomEvent('ccaas-bridge', { detail }));
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    window.removeEventListener('message', on);
+    return got;
+  });
+  assert.equal(replies.length, 1, JSON.stringify(replies));
+  assert.equal(replies[0].ok, false);
+  await waitFor(async () => {
+    const s = await dropStats(h);
+    return dropped(s, 'content:', 'wrongShape') + dropped(s, 'content:', 'notJson') >= before + 3;
+  }, 'the bad details counted');
+  assert.equal((await dials(widget)).length, 2, 'nothing else dialled');
   await page.close();
 });
 

@@ -125,6 +125,17 @@ pub fn start(window: Window) {
         }
     });
     bridge.borrow_mut().listeners.push(l);
+    // The synchronous form of the same requests: a `CustomEvent` dispatched on this window runs
+    // this listener inside the page's own click handler. A `postMessage` to the page's own
+    // window waits for a task, and Chromium runs a rendering update first when it comes right
+    // after an agent's click (about 6 ms).
+    let weak = Rc::downgrade(&bridge);
+    let l = EventListener::new(&window, PAGE_CHANNEL, move |e| {
+        if let (Some(b), Some(e)) = (weak.upgrade(), e.dyn_ref::<web_sys::CustomEvent>()) {
+            on_page_event(&b, e);
+        }
+    });
+    bridge.borrow_mut().listeners.push(l);
 
     let weak = Rc::downgrade(&bridge);
     match storage::on_changed(move |area, key, value| {
@@ -434,9 +445,9 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
     if !addressed {
         return;
     }
-    let (window, origin, enabled) = {
+    let (window, origin) = {
         let me = b.borrow();
-        (me.window.clone(), me.origin.clone(), me.enabled())
+        (me.window.clone(), me.origin.clone())
     };
     let same_window = e.source().is_some_and(|s| js_sys::Object::is(&s, &window));
     if !same_window {
@@ -449,6 +460,32 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
     if e.origin() != origin {
         return drop_message(b, &DropReason::WrongOrigin, "page message");
     }
+    on_page_data(b, data);
+}
+
+/// A request dispatched as `CustomEvent(PAGE_CHANNEL, {detail})` on this window. Only a script of
+/// this page's origin can dispatch on this window (other origins cannot reach it), which is what
+/// the source and origin checks establish for a message; the detail is the same envelope.
+fn on_page_event(b: &Shared, e: &web_sys::CustomEvent) {
+    let data = e.detail();
+    let addressed = if let Some(s) = data.as_string() {
+        s.contains(PAGE_CHANNEL)
+    } else {
+        data.is_object()
+            && webext::get(&data, "channel").as_string().as_deref() == Some(PAGE_CHANNEL)
+    };
+    if !addressed {
+        return drop_message(
+            b,
+            &DropReason::WrongShape("not a bridge envelope".into()),
+            "page event",
+        );
+    }
+    on_page_data(b, data);
+}
+
+/// Decodes and handles a page request whose source is established.
+fn on_page_data(b: &Shared, data: JsValue) {
     // Our own replies and events come back to this listener too (posted to this very window,
     // they pass the checks above): skip them before any stringify and decode, which would
     // double the relay's work.
@@ -477,7 +514,11 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
         }
     };
     // Checked after decoding so that an own echo on a not-yet-configured page is not counted.
-    if !enabled && b.borrow().view.is_some() {
+    let (enabled, configured) = {
+        let me = b.borrow();
+        (me.enabled(), me.view.is_some())
+    };
+    if !enabled && configured {
         drop_message(b, &DropReason::SiteNotEnabled, "page request");
         b.borrow().reply(
             &request.id,
