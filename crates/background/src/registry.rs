@@ -2,7 +2,11 @@
 //! the CRM sites the agent enabled, and the probe plus its page-world hook in the widget's frame.
 
 use crate::{load_config, log};
+use js_sys::Promise;
 use protocol::config::{match_pattern, Config, ManagedPolicy};
+use std::cell::RefCell;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::{future_to_promise, JsFuture};
 use webext::scripting::{self, ContentScript, World};
 use webext::storage::{self, Area};
 
@@ -42,7 +46,28 @@ async fn apply_policy() {
     }
 }
 
+thread_local! {
+    /// The sync that runs or ran last: each new one waits for it, so that two never interleave
+    /// their unregister/register calls (a save brings both `storage.onChanged` and
+    /// `ConfigSaved`, and the panel asks too before it loads a new widget origin).
+    static LAST: RefCell<Option<Promise>> = const { RefCell::new(None) };
+}
+
+/// Brings the registrations in step with the configuration; resolves once they are.
 pub async fn sync() {
+    let previous = LAST.with(|l| l.borrow_mut().take());
+    let run = future_to_promise(async move {
+        if let Some(p) = previous {
+            let _ = JsFuture::from(p).await;
+        }
+        sync_now().await;
+        Ok(JsValue::UNDEFINED)
+    });
+    LAST.with(|l| *l.borrow_mut() = Some(run.clone()));
+    let _ = JsFuture::from(run).await;
+}
+
+async fn sync_now() {
     apply_policy().await;
     let config = load_config().await;
     crate::scan::forget_options();

@@ -10,7 +10,7 @@ use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use web_sys::{Element, HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode, Window};
+use web_sys::{HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode, Window};
 
 /// The custom element's tag; also how a bar left behind by a reloaded extension is found.
 pub const BAR_TAG: &str = "ccaas-softphone-bar";
@@ -57,15 +57,9 @@ pub struct Bar {
 }
 
 impl Bar {
+    /// Removes bars left by an earlier instance of the extension (reloaded or updated).
     pub fn remove_stale(window: &Window) {
-        let Some(doc) = window.document() else { return };
-        if let Ok(list) = doc.query_selector_all(BAR_TAG) {
-            for i in 0..list.length() {
-                if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                    el.remove();
-                }
-            }
-        }
+        crate::panel::remove_all(window, BAR_TAG);
     }
 
     pub fn create(

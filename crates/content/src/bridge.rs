@@ -436,13 +436,7 @@ fn drop_message(b: &Shared, reason: &DropReason, what: &str) {
 fn on_page_message(b: &Shared, e: &MessageEvent) {
     let data = e.data();
     // Fast path: most messages on a busy page belong to someone else.
-    let addressed = if let Some(s) = data.as_string() {
-        s.contains(PAGE_CHANNEL)
-    } else {
-        data.is_object()
-            && webext::get(&data, "channel").as_string().as_deref() == Some(PAGE_CHANNEL)
-    };
-    if !addressed {
+    if !addressed(&data) {
         return;
     }
     let (window, origin) = {
@@ -468,13 +462,7 @@ fn on_page_message(b: &Shared, e: &MessageEvent) {
 /// the source and origin checks establish for a message; the detail is the same envelope.
 fn on_page_event(b: &Shared, e: &web_sys::CustomEvent) {
     let data = e.detail();
-    let addressed = if let Some(s) = data.as_string() {
-        s.contains(PAGE_CHANNEL)
-    } else {
-        data.is_object()
-            && webext::get(&data, "channel").as_string().as_deref() == Some(PAGE_CHANNEL)
-    };
-    if !addressed {
+    if !addressed(&data) {
         return drop_message(
             b,
             &DropReason::WrongShape("not a bridge envelope".into()),
@@ -482,6 +470,17 @@ fn on_page_event(b: &Shared, e: &web_sys::CustomEvent) {
         );
     }
     on_page_data(b, data);
+}
+
+/// Whether a page message or event detail is meant for the bridge (one property read at most).
+fn addressed(data: &JsValue) -> bool {
+    match data.as_string() {
+        Some(s) => s.contains(PAGE_CHANNEL),
+        None => {
+            data.is_object()
+                && webext::get(data, "channel").as_string().as_deref() == Some(PAGE_CHANNEL)
+        }
+    }
 }
 
 /// Decodes and handles a page request whose source is established.

@@ -46,14 +46,7 @@ pub struct Panel {
 impl Panel {
     /// Removes panels left by an earlier instance of the extension (reloaded or updated).
     pub fn remove_stale(window: &Window) {
-        let Some(doc) = window.document() else { return };
-        if let Ok(list) = doc.query_selector_all(HOST_TAG) {
-            for i in 0..list.length() {
-                if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
-                    el.remove();
-                }
-            }
-        }
+        remove_all(window, HOST_TAG);
     }
 
     pub fn create(window: &Window) -> Option<Panel> {
@@ -202,6 +195,18 @@ impl Panel {
         };
         if let Ok(me) = self.inner.try_borrow() {
             let _ = me.host.set_attribute("data-state", state);
+        }
+    }
+}
+
+/// Removes every `<tag>` element of the page (what an earlier instance of the extension left).
+pub fn remove_all(window: &Window, tag: &str) {
+    let Some(doc) = window.document() else { return };
+    if let Ok(list) = doc.query_selector_all(tag) {
+        for i in 0..list.length() {
+            if let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                el.remove();
+            }
         }
     }
 }

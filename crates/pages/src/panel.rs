@@ -16,7 +16,9 @@ use protocol::driver::{
     OUR_DRIVER_NAME,
 };
 use protocol::drop::DropCounters;
-use protocol::ext::{self, BackgroundToPanel, DialId, DialOutcome, PanelToBackground, ProbeReport};
+use protocol::ext::{
+    self, BackgroundToPanel, DialId, DialOutcome, OneShot, PanelToBackground, ProbeReport,
+};
 use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
 use protocol::presence::{self, PresenceRecord};
 use protocol::softphone::Conversations;
@@ -95,6 +97,8 @@ struct Panel {
     /// Presence changes the widget reported since it loaded (a restore must not undo one).
     presence_events: u64,
     restore: Restore,
+    /// A `DriverReady` that came before its document's `Alive`.
+    early_ready: Option<String>,
     /// Conversation events go to this tab's page (else through the worker to where the agent
     /// works).
     events_here: bool,
@@ -138,6 +142,7 @@ pub fn start() {
         conversations: Conversations::default(),
         presence_events: 0,
         restore: Restore::NotYet,
+        early_ready: None,
         events_here: true,
     }));
     PANEL.with(|s| *s.borrow_mut() = Some(p.clone()));
@@ -191,7 +196,13 @@ async fn reload_config(p: Shared) {
     };
     let new_url = config.as_ref().map(|c| c.widget_url.clone());
     let old_url = p.borrow().config.as_ref().map(|c| c.widget_url.clone());
-    let changed = new_url != old_url || p.borrow().frame.is_none();
+    let had_frame = p.borrow().frame.is_some();
+    let changed = new_url != old_url || !had_frame;
+    if changed && had_frame {
+        // A new widget URL: the probe must be registered for its origin before its frame
+        // loads, or that frame never reports. The worker answers once its registrations are.
+        let _ = webext::runtime::send_message(&ext::encode(&OneShot::ConfigSaved)).await;
+    }
     p.borrow_mut().config = config;
     if changed {
         load_widget(&p);
@@ -772,6 +783,7 @@ fn on_probe(p: &Shared, report: ProbeReport) {
             if me.doc.as_ref().is_some_and(|d| *d != doc) {
                 me.driver = DriverKind::Unknown;
             }
+            let ready = me.early_ready.take().filter(|d| *d == doc);
             me.doc = Some(doc);
             me.timer = None;
             me.set_state(WidgetState::Alive);
@@ -784,11 +796,19 @@ fn on_probe(p: &Shared, report: ProbeReport) {
                     on_timeout(&p);
                 }
             }));
+            if let Some(doc) = ready {
+                drop(me);
+                on_probe(p, ProbeReport::DriverReady { doc });
+            }
         }
         ProbeReport::DriverReady { doc } => {
             if me.doc.as_deref() != Some(doc.as_str()) {
+                // The worker forwards each report after an await of its own, so this document's
+                // `Alive` may still be on its way: keep the news for it.
+                me.early_ready = Some(doc);
                 return;
             }
+            me.early_ready = None;
             me.timer = None;
             if me.driver == DriverKind::Unknown {
                 me.driver = DriverKind::Stock;
