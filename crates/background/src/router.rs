@@ -142,6 +142,13 @@ pub fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
         if post(&tab.panel, &msg) {
             return None;
         }
+        // A resent dial that already waits here is not held twice.
+        if let BackgroundToPanel::Dial { id, .. } = &msg {
+            let held = |m: &BackgroundToPanel| matches!(m, BackgroundToPanel::Dial { id: h, .. } if h == id);
+            if tab.held_for_panel.iter().any(held) {
+                return None;
+            }
+        }
         if tab.held_for_panel.len() < MAX_HELD {
             tab.held_for_panel.push(msg);
             None

@@ -39,7 +39,14 @@ struct Pending {
     /// The page request to answer; `None` for a number the agent clicked in the page.
     page_id: Option<String>,
     number: E164,
+    /// When it was last sent (ms since the epoch).
+    sent_at: f64,
 }
+
+/// An unanswered dial is sent again after this long. A port can be replaced (its watchdog, a
+/// worker restart) just as a message to it is in flight, and such a message is gone; the panel
+/// delivers each dial id once, so a resend never dials twice.
+const RESEND_MS: u32 = 2_000;
 
 pub struct Bridge {
     window: Window,
@@ -57,6 +64,8 @@ pub struct Bridge {
     status: Option<BridgeStatus>,
     drops: DropCounters,
     stats_timer: Option<Timeout>,
+    /// Runs while dials are unanswered, to send them again.
+    resend_timer: Option<gloo_timers::callback::Interval>,
     reconnect_timer: Option<Timeout>,
     /// Runs while a new port waits for the worker's `Welcome`, and reconnects if none comes.
     watchdog: Option<Timeout>,
@@ -102,6 +111,7 @@ pub fn start(window: Window) {
         status: None,
         drops: DropCounters::default(),
         stats_timer: None,
+        resend_timer: None,
         reconnect_timer: None,
         watchdog: None,
         panel: None,
@@ -314,11 +324,48 @@ fn dial_number(b: &Shared, page_id: Option<String>, number: E164) {
         Pending {
             page_id,
             number: number.clone(),
+            sent_at: js_sys::Date::now(),
         },
     );
     me.dial(id, number);
     if let Some(p) = &me.panel {
         p.set_minimized(false);
+    }
+    if me.resend_timer.is_none() {
+        let weak = Rc::downgrade(b);
+        me.resend_timer = Some(gloo_timers::callback::Interval::new(RESEND_MS, move || {
+            if let Some(b) = weak.upgrade() {
+                resend_unanswered(&b);
+            }
+        }));
+    }
+}
+
+/// Sends again every dial that has waited [`RESEND_MS`]; stops when none is left.
+fn resend_unanswered(b: &Shared) {
+    let Ok(mut me) = b.try_borrow_mut() else {
+        return;
+    };
+    if me.pending.is_empty() {
+        me.resend_timer = None;
+        return;
+    }
+    let now = js_sys::Date::now();
+    let due: Vec<(u64, E164)> = me
+        .pending
+        .iter_mut()
+        .filter(|(_, p)| now - p.sent_at >= f64::from(RESEND_MS))
+        .map(|(seq, p)| {
+            p.sent_at = now;
+            (*seq, p.number.clone())
+        })
+        .collect();
+    for (seq, number) in due {
+        let id = DialId {
+            session: me.session.clone(),
+            seq,
+        };
+        me.send(&ContentToBackground::Dial { id, number });
     }
 }
 
@@ -828,6 +875,7 @@ pub fn teardown() {
             me.direct = None;
             me.watchdog = None;
             me.reconnect_timer = None;
+            me.resend_timer = None;
             me.panel = None;
             me.bar = None;
             me.unload_guard = None;
