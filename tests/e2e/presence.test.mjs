@@ -2,9 +2,9 @@
 //! `storage.local` (`presence`) by the panel frame and shown on the toolbar badge by the worker
 //! (a short label and the base status's colour); both survive the worker being stopped; a
 //! corrupted record is logged and clears the badge without breaking anything.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, waitFor, sleep } from './harness.mjs';
+import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, waitFor, sleep, closeCrmPages } from './harness.mjs';
 
 let h;
 let extOrigin;
@@ -15,6 +15,18 @@ before(async () => {
   assert.match(await configure(h, { widgetUrl }), /^Saved/);
 });
 after(async () => h?.close());
+afterEach(async () => closeCrmPages(h));
+
+/**
+ * Waits until the new widget shows the stored presence: the panel restores it right after the
+ * driver binds, and a change raised before that settles could be overtaken by the restore.
+ */
+const restored = (widget) => waitFor(async () => {
+  const { presence } = await h.worker.evaluate(() => chrome.storage.local.get('presence'));
+  let id = null;
+  try { id = presence ? JSON.parse(presence).presenceId : null; } catch { /* a corrupted record */ }
+  return id !== null && id === await widget.evaluate(() => window.__emu.presence.presenceId);
+}, 'the stored presence restored into the widget');
 
 /** The stored record (parsed), the badge's text, colour and the icon's title, read in the worker. */
 const state = () => h.worker.evaluate(async () => {
@@ -55,6 +67,7 @@ test('a presence change is stored and shown on the badge, and survives a worker 
   const { page } = await openCrm(h, 'permissive.html');
   const widget = await widgetFrame(h, page);
   await driverBound(widget);
+  await restored(widget);
 
   const busy = await choose(widget, 1);
   const s = await waitFor(shows({ presenceId: busy.presenceId, text: 'BSY' }), 'busy on the badge and in storage');
@@ -93,6 +106,7 @@ test('a corrupted record is logged and clears the badge; a valid change works ag
   const { page } = await openCrm(h, 'permissive.html');
   const widget = await widgetFrame(h, page);
   await driverBound(widget);
+  await restored(widget);
   const dnd = await choose(widget, 2);
   await waitFor(shows({ presenceId: dnd.presenceId, text: 'DND' }), 'dnd on the badge');
 
@@ -127,6 +141,7 @@ test('an older stored record is not replaced by a change chosen before it; the n
   const { page } = await openCrm(h, 'permissive.html');
   const widget = await widgetFrame(h, page);
   await driverBound(widget);
+  await restored(widget);
   const away = await choose(widget, 3);
   await waitFor(shows({ presenceId: away.presenceId, text: 'AWY' }), 'away on the badge');
   // Another place stored a choice made in the future (clock ahead): the widget's older change loses.
