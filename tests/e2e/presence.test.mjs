@@ -4,7 +4,7 @@
 //! corrupted record is logged and clears the badge without breaking anything.
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, waitFor, sleep, closeCrmPages } from './harness.mjs';
+import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, waitFor, sleep, closeCrmPages, stopWorker } from './harness.mjs';
 
 let h;
 let extOrigin;
@@ -27,6 +27,15 @@ const restored = (widget) => waitFor(async () => {
   try { id = presence ? JSON.parse(presence).presenceId : null; } catch { /* a corrupted record */ }
   return id !== null && id === await widget.evaluate(() => window.__emu.presence.presenceId);
 }, 'the stored presence restored into the widget');
+
+/** A CRM page whose widget is bound and shows the stored presence. */
+async function openWidget() {
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  await restored(widget);
+  return { page, widget };
+}
 
 /** The stored record (parsed), the badge's text, colour and the icon's title, read in the worker. */
 const state = () => h.worker.evaluate(async () => {
@@ -64,10 +73,7 @@ const captureWorkerLog = () => h.worker.evaluate(() => {
 const workerLines = () => h.worker.evaluate(() => globalThis.__lines || []);
 
 test('a presence change is stored and shown on the badge, and survives a worker stop', async () => {
-  const { page } = await openCrm(h, 'permissive.html');
-  const widget = await widgetFrame(h, page);
-  await driverBound(widget);
-  await restored(widget);
+  const { page, widget } = await openWidget();
 
   const busy = await choose(widget, 1);
   const s = await waitFor(shows({ presenceId: busy.presenceId, text: 'BSY' }), 'busy on the badge and in storage');
@@ -88,25 +94,16 @@ test('a presence change is stored and shown on the badge, and survives a worker 
   const options = await openOptions(h);
   await options.evaluate(() => chrome.action.setBadgeText({ text: '' }));
   assert.equal((await state()).text, '');
-  const cdp = await h.context.newCDPSession(options);
-  const statuses = [];
-  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => statuses.push(v.runningStatus)));
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
+  await options.close();
+  await stopWorker(h);
   await sleep(300);
   const after = await waitFor(shows({ presenceId: away.presenceId, text: 'AWY' }), 'away still shown after the restart');
   assert.deepEqual(after.color, [0xff, 0xaa, 0x44, 255]);
-  await cdp.detach();
-  await options.close();
   await page.close();
 });
 
 test('a corrupted record is logged and clears the badge; a valid change works again', async () => {
-  const { page } = await openCrm(h, 'permissive.html');
-  const widget = await widgetFrame(h, page);
-  await driverBound(widget);
-  await restored(widget);
+  const { page, widget } = await openWidget();
   const dnd = await choose(widget, 2);
   await waitFor(shows({ presenceId: dnd.presenceId, text: 'DND' }), 'dnd on the badge');
 
@@ -138,10 +135,7 @@ test('a corrupted record is logged and clears the badge; a valid change works ag
 });
 
 test('an older stored record is not replaced by a change chosen before it; the newest choice wins', async () => {
-  const { page } = await openCrm(h, 'permissive.html');
-  const widget = await widgetFrame(h, page);
-  await driverBound(widget);
-  await restored(widget);
+  const { page, widget } = await openWidget();
   const away = await choose(widget, 3);
   await waitFor(shows({ presenceId: away.presenceId, text: 'AWY' }), 'away on the badge');
   // Another place stored a choice made in the future (clock ahead): the widget's older change loses.

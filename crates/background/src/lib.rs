@@ -69,10 +69,7 @@ pub async fn on_message(msg: JsValue, sender: JsValue) -> JsValue {
             registry::sync().await;
             JsValue::TRUE
         }
-        Ok(OneShot::SetPresence {
-            presence_id,
-            base_status,
-        }) => JsValue::from_str(&presence::set(presence_id, base_status).await),
+        Ok(OneShot::SetPresence(choice)) => JsValue::from_str(&presence::set(choice).await),
         Err(e) => {
             debug(&format!("dropped a one-shot message: {e}"));
             JsValue::NULL

@@ -3,21 +3,14 @@
 //! the agent's newest choice, and the next softphone restores it.
 
 use crate::{owner, router};
-use protocol::driver::BaseStatus;
-use protocol::ext::BackgroundToPanel;
+use protocol::ext::{BackgroundToPanel, PresenceChoice};
 use protocol::presence::{self, PresenceRecord};
 use webext::storage::{self, Area};
 
 /// Handles `OneShot::SetPresence`; the answer is a short status line for the popup.
-pub async fn set(presence_id: Option<String>, base_status: Option<BaseStatus>) -> String {
+pub async fn set(choice: PresenceChoice) -> String {
     if let Some(tab) = owner::owner().await.filter(|t| router::has_panel(*t)) {
-        router::to_panel(
-            tab,
-            BackgroundToPanel::SetPresence {
-                presence_id,
-                base_status,
-            },
-        );
+        router::to_panel(tab, BackgroundToPanel::SetPresence(choice));
         return "Asked the softphone to change your presence.".to_owned();
     }
     let key = presence::STORAGE_KEY;
@@ -29,11 +22,11 @@ pub async fn set(presence_id: Option<String>, base_status: Option<BaseStatus>) -
         _ => None,
     };
     let now = js_sys::Date::now() as u64;
-    let record =
-        match PresenceRecord::choose(stored.as_ref(), presence_id.as_deref(), base_status, now) {
-            Ok(r) => r,
-            Err(e) => return format!("Not changed: {e}."),
-        };
+    let id = choice.presence_id.as_deref();
+    let record = match PresenceRecord::choose(stored.as_ref(), id, choice.base_status, now) {
+        Ok(r) => r,
+        Err(e) => return format!("Not changed: {e}."),
+    };
     match storage::set_text(Area::Local, key, &record.to_text()).await {
         Ok(()) => format!(
             "Saved \u{201c}{}\u{201d}: the softphone will be set to it when it opens.",

@@ -9,8 +9,7 @@ use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlElement, ShadowRoot, ShadowRootInit, ShadowRootMode, Window};
+use web_sys::{HtmlElement, ShadowRoot, Window};
 
 /// The custom element's tag; also how a bar left behind by a reloaded extension is found.
 pub const BAR_TAG: &str = "ccaas-softphone-bar";
@@ -68,10 +67,7 @@ impl Bar {
         on_action: impl Fn(BarAction) + 'static,
     ) -> Option<Bar> {
         let doc = window.document()?;
-        let host: HtmlElement = doc.create_element(BAR_TAG).ok()?.dyn_into().ok()?;
-        let root = host
-            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed))
-            .ok()?;
+        let (host, root) = crate::panel::shadow_host(window, BAR_TAG)?;
         root.set_inner_html(&format!(
             r#"<style>{CSS}</style>
 <div class="bar" role="region" aria-label="Softphone">

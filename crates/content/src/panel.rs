@@ -51,10 +51,7 @@ impl Panel {
 
     pub fn create(window: &Window) -> Option<Panel> {
         let doc = window.document()?;
-        let host: HtmlElement = doc.create_element(HOST_TAG).ok()?.dyn_into().ok()?;
-        let root = host
-            .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed))
-            .ok()?;
+        let (host, root) = shadow_host(window, HOST_TAG)?;
         root.set_inner_html(&format!(
             r#"<style>{CSS}</style>
 <div class="panel" role="complementary" aria-label="Softphone">
@@ -197,6 +194,21 @@ impl Panel {
             let _ = me.host.set_attribute("data-state", state);
         }
     }
+}
+
+/// A new `<tag>` element with a closed shadow root (not yet in the page): neither the page's CSS
+/// nor its scripts reach inside.
+pub fn shadow_host(window: &Window, tag: &str) -> Option<(HtmlElement, ShadowRoot)> {
+    let host: HtmlElement = window
+        .document()?
+        .create_element(tag)
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    let root = host
+        .attach_shadow(&ShadowRootInit::new(ShadowRootMode::Closed))
+        .ok()?;
+    Some((host, root))
 }
 
 /// Removes every `<tag>` element of the page (what an earlier instance of the extension left).

@@ -17,7 +17,8 @@ use protocol::driver::{
 };
 use protocol::drop::DropCounters;
 use protocol::ext::{
-    self, BackgroundToPanel, DialId, DialOutcome, OneShot, PanelToBackground, ProbeReport,
+    self, BackgroundToPanel, DialId, DialOutcome, OneShot, PanelToBackground, PresenceChoice,
+    ProbeReport,
 };
 use protocol::page::{BridgeStatus, DriverKind, PageError, WidgetState};
 use protocol::presence::{self, PresenceRecord};
@@ -99,6 +100,8 @@ struct Panel {
     restore: Restore,
     /// A `DriverReady` that came before its document's `Alive`.
     early_ready: Option<String>,
+    /// The status the worker last passed on to the other tabs (a repeat is not sent again).
+    broadcast: Option<BridgeStatus>,
     /// Conversation events go to this tab's page (else through the worker to where the agent
     /// works).
     events_here: bool,
@@ -143,6 +146,7 @@ pub fn start() {
         presence_events: 0,
         restore: Restore::NotYet,
         early_ready: None,
+        broadcast: None,
         events_here: true,
     }));
     PANEL.with(|s| *s.borrow_mut() = Some(p.clone()));
@@ -310,7 +314,7 @@ impl Panel {
         self.report_status();
     }
 
-    fn report_status(&self) {
+    fn report_status(&mut self) {
         let status = self.status();
         let driver = match &status.driver {
             DriverKind::Unknown => "driver: not started".to_owned(),
@@ -333,12 +337,16 @@ impl Panel {
                 },
             );
         }
-        let msg = PanelToBackground::Status { status };
+        let changed = self.broadcast.as_ref() != Some(&status);
+        let msg = PanelToBackground::Status {
+            status: status.clone(),
+        };
         self.send_to_tab(&msg);
-        if self.direct.is_some() {
-            // Also through the worker, which tells the other tabs' page API.
+        if changed && self.direct.is_some() {
+            // A change also goes through the worker, which tells the other tabs' page API.
             self.send(&msg);
         }
+        self.broadcast = Some(status);
     }
 
     fn send(&self, msg: &PanelToBackground) {
@@ -750,24 +758,17 @@ async fn restore_presence(p: Shared) {
 
 /// The agent chose a presence in the popup: asked of the driver when it can set presence (its
 /// report is then stored), else stored here as the agent's choice.
-async fn set_presence(
-    p: Shared,
-    presence_id: Option<String>,
-    base_status: Option<protocol::driver::BaseStatus>,
-) {
+async fn set_presence(p: Shared, choice: PresenceChoice) {
     if p.borrow().ready_extended() {
-        let ask = DriverRequest::SetPresence {
-            presence_id,
-            base_status,
-        };
-        if let Err(e) = request(&p, ask).await {
+        if let Err(e) = request(&p, choice.request()).await {
             warn(&format!("presence not changed: {e}"));
         }
         return;
     }
     let stored = stored_presence().await;
     let now = js_sys::Date::now() as u64;
-    match PresenceRecord::choose(stored.as_ref(), presence_id.as_deref(), base_status, now) {
+    let id = choice.presence_id.as_deref();
+    match PresenceRecord::choose(stored.as_ref(), id, choice.base_status, now) {
         Ok(record) => store_presence(record).await,
         Err(e) => warn(&format!("presence not changed: {e}")),
     }
@@ -886,7 +887,7 @@ fn connect_direct(p: &Shared, tab_id: i32) {
         let Some(p) = weak.upgrade() else { return };
         match ext::decode::<BackgroundToPanel>(&text) {
             Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number, Route::Direct),
-            Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
+            Ok(BackgroundToPanel::GetStatus) => p.borrow_mut().report_status(),
             Ok(_) => {}
             Err(reason) => drop_message(&p, &reason, "message from the page's content script"),
         }
@@ -944,11 +945,15 @@ fn connect(p: &Shared) {
             }
             Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number, Route::Worker),
             Ok(BackgroundToPanel::Probe { report }) => on_probe(&p, report),
-            Ok(BackgroundToPanel::GetStatus) => p.borrow().report_status(),
-            Ok(BackgroundToPanel::SetPresence {
-                presence_id,
-                base_status,
-            }) => wasm_bindgen_futures::spawn_local(set_presence(p, presence_id, base_status)),
+            Ok(BackgroundToPanel::GetStatus) => {
+                // The worker asks for a tab that just joined: send even an unchanged status.
+                let mut me = p.borrow_mut();
+                me.broadcast = None;
+                me.report_status();
+            }
+            Ok(BackgroundToPanel::SetPresence(choice)) => {
+                wasm_bindgen_futures::spawn_local(set_presence(p, choice))
+            }
             Ok(BackgroundToPanel::EventsHere { here }) => p.borrow_mut().events_here = here,
             Err(reason) => drop_message(&p, &reason, "message from the worker"),
         }

@@ -9,7 +9,7 @@ use crate::managed;
 use crate::util::{by_id, load_config, set_text};
 use gloo_events::EventListener;
 use protocol::config::{match_pattern, parse_site, Config};
-use protocol::ext::{self, OneShot};
+use protocol::ext::{self, OneShot, PresenceChoice};
 use protocol::presence::{self, PresenceRecord};
 use std::cell::RefCell;
 use web_sys::{Element, HtmlInputElement};
@@ -119,10 +119,10 @@ fn show_presence(text: Option<&str>) {
             (Some(option.id.clone()), None)
         };
         listeners.push(EventListener::new(&button, "click", move |_| {
-            let msg = ext::encode(&OneShot::SetPresence {
+            let msg = ext::encode(&OneShot::SetPresence(PresenceChoice {
                 presence_id: id.clone(),
                 base_status: base,
-            });
+            }));
             set_text("presence-status", "Changing\u{2026}");
             wasm_bindgen_futures::spawn_local(async move {
                 let answer = webext::runtime::send_message(&msg).await;

@@ -220,14 +220,8 @@ pub enum BackgroundToPanel {
         report: ProbeReport,
     },
     GetStatus,
-    /// The agent chose a presence outside the widget (the popup): by id, or by base status.
-    #[serde(rename_all = "camelCase")]
-    SetPresence {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        presence_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        base_status: Option<BaseStatus>,
-    },
+    /// The agent chose a presence outside the widget (the popup).
+    SetPresence(PresenceChoice),
     /// Where conversation events go: `true` when this panel's own tab is where the agent works,
     /// `false` when they go through the worker to another tab.
     EventsHere {
@@ -260,13 +254,27 @@ pub enum OneShot {
     /// The options page saved a configuration: re-register content scripts now.
     ConfigSaved,
     /// The popup set the agent's presence. Answered with a short status text.
-    #[serde(rename_all = "camelCase")]
-    SetPresence {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        presence_id: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        base_status: Option<BaseStatus>,
-    },
+    SetPresence(PresenceChoice),
+}
+
+/// A presence the agent chose outside the widget: by id, or by base status when no id is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresenceChoice {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub presence_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_status: Option<BaseStatus>,
+}
+
+impl PresenceChoice {
+    /// The driver request that sets it.
+    pub fn request(&self) -> DriverRequest {
+        DriverRequest::SetPresence {
+            presence_id: self.presence_id.clone(),
+            base_status: self.base_status,
+        }
+    }
 }
 
 /// Decodes any of the enums above from JSON text (bounded like every other message, so a batch
