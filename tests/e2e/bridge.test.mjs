@@ -145,6 +145,43 @@ test('a conversation loaded in the widget reaches the page listener with the cus
   }
 });
 
+test('events reach page listeners as messages from the page itself, and a listener may dial synchronously from inside one', async () => {
+  assert.match(await configure(h), /^Saved/);
+  const { page } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  // A page listener that answers a conversation with a dial through the synchronous form, from
+  // inside the event's own dispatch: the bridge must not be busy delivering at that moment.
+  await page.evaluate(() => {
+    window.__seen = [];
+    window.addEventListener('message', (e) => {
+      const m = e.data;
+      if (m?.channel !== 'ccaas-bridge' || m.kind === 'request') return;
+      window.__seen.push({ kind: m.kind, type: m.type, id: m.id, source: e.source === window, origin: e.origin, objectData: typeof m === 'object' });
+      if (m.kind === 'event' && m.type === 'conversationLoaded') {
+        window.dispatchEvent(new CustomEvent('ccaas-bridge', { detail: { channel: 'ccaas-bridge', v: 1, kind: 'request',
+          id: 'sync-1', type: 'clickToDial', data: { number: m.data.customerPhoneNumber } } }));
+      }
+    });
+  });
+  await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Ada' }));
+  await waitFor(async () => (await dials(widget)).length === 1 || undefined, 'the dial made inside the listener', 10000);
+  assert.deepEqual(await dials(widget), ['+14255550123']);
+  await page.waitForFunction(() => window.__seen.some((s) => s.id === 'sync-1'));
+  const seen = await page.evaluate(() => window.__seen);
+  const origin = h.server.origins.crm;
+  for (const s of seen) {
+    assert.equal(s.source, true, JSON.stringify(s));
+    assert.equal(s.origin, origin, JSON.stringify(s));
+    assert.equal(s.objectData, true);
+  }
+  // In order: the event that caused the dial, then the dial's reply.
+  const loaded = seen.findIndex((s) => s.type === 'conversationLoaded');
+  const reply = seen.findIndex((s) => s.id === 'sync-1');
+  assert.ok(loaded >= 0 && reply > loaded, JSON.stringify(seen));
+  await page.close();
+});
+
 test('a widget URL saved in the options reaches an open tab without a reload, and only its origin is trusted', async () => {
   assert.match(await configure(h), /^Saved/);
   const { page, lines } = await openCrm(h, 'permissive.html');

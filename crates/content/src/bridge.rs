@@ -83,6 +83,112 @@ pub struct Bridge {
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
     welcomed: bool,
+    to_page: Rc<ToPage>,
+}
+
+/// Replies and events on their way to the page, delivered in order as `message` events on its
+/// window once the current task's own work is done (in a microtask).
+///
+/// In Chromium they are dispatched as `MessageEvent`s made by the content script, with this
+/// page's origin and window as origin and source: the page's listeners receive them exactly as
+/// the posted messages of the page API's contract, without a task and a structured clone each.
+/// A `window.postMessage` per event was the relay's main cost on the page's thread (a burst of
+/// driver events becomes one port message, then one page message per event). Chromium hands
+/// the data to the page's world as a copy. Firefox's content scripts cannot hand their objects
+/// to the page that way, so there the messages are posted.
+///
+/// Never dispatched while the bridge is borrowed: a page listener may answer synchronously
+/// (a `ccaas-bridge` event), and that runs the bridge again.
+struct ToPage {
+    window: Window,
+    origin: String,
+    dispatch: bool,
+    queue: RefCell<Vec<JsValue>>,
+    scheduled: std::cell::Cell<bool>,
+    /// The message being dispatched (our own listener skips it).
+    current: RefCell<Option<JsValue>>,
+}
+
+impl ToPage {
+    fn new(window: &Window, origin: &str) -> Rc<ToPage> {
+        // `cloneInto` exists only in Firefox's content scripts.
+        let firefox = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("cloneInto"))
+            .unwrap_or(false);
+        Rc::new(ToPage {
+            window: window.clone(),
+            origin: origin.to_owned(),
+            dispatch: !firefox,
+            queue: RefCell::new(Vec::new()),
+            scheduled: std::cell::Cell::new(false),
+            current: RefCell::new(None),
+        })
+    }
+
+    fn push(self: &Rc<Self>, value: JsValue) {
+        self.queue.borrow_mut().push(value);
+        self.schedule();
+    }
+
+    /// Queues several messages, made into page objects with one `JSON.parse`.
+    fn push_all(self: &Rc<Self>, values: Vec<serde_json::Value>) {
+        if values.is_empty() {
+            return;
+        }
+        let array = <JsValue as JsValueSerdeExt>::from_serde(&serde_json::Value::Array(values))
+            .unwrap_or(JsValue::NULL);
+        let Some(array) = array.dyn_ref::<js_sys::Array>() else {
+            return log::debug("events for the page could not be converted");
+        };
+        self.queue.borrow_mut().extend(array.iter());
+        self.schedule();
+    }
+
+    /// Flushes in a microtask, once per batch.
+    fn schedule(self: &Rc<Self>) {
+        if self.scheduled.replace(true) {
+            return;
+        }
+        let me = self.clone();
+        wasm_bindgen_futures::spawn_local(async move { me.flush() });
+    }
+
+    fn flush(&self) {
+        self.scheduled.set(false);
+        // Taken first: what a page listener causes meanwhile goes into a new batch.
+        let batch = std::mem::take(&mut *self.queue.borrow_mut());
+        for value in batch {
+            if let Err(e) = self.deliver(&value) {
+                log::debug(&format!(
+                    "cannot deliver to the page: {}",
+                    webext::js_error_text(&e)
+                ));
+            }
+        }
+    }
+
+    fn deliver(&self, value: &JsValue) -> Result<(), JsValue> {
+        if !self.dispatch {
+            // Target this page's own origin: the message never leaves this window.
+            return self.window.post_message(value, &self.origin);
+        }
+        let init = web_sys::MessageEventInit::new();
+        init.set_data(value);
+        init.set_origin(&self.origin);
+        init.set_source(Some(self.window.as_ref()));
+        let event = MessageEvent::new_with_event_init_dict("message", &init)?;
+        let previous = self.current.replace(Some(event.clone().into()));
+        let done = self.window.dispatch_event(&event).map(|_| ());
+        *self.current.borrow_mut() = previous;
+        done
+    }
+
+    /// Whether `e` is the message this bridge is dispatching right now.
+    fn is_current(&self, e: &web_sys::Event) -> bool {
+        self.current
+            .borrow()
+            .as_ref()
+            .is_some_and(|c| js_sys::Object::is(c, e))
+    }
 }
 
 type Shared = Rc<RefCell<Bridge>>;
@@ -99,7 +205,7 @@ pub fn start(window: Window) {
     Bar::remove_stale(&window);
     let bridge = Rc::new(RefCell::new(Bridge {
         window: window.clone(),
-        origin,
+        origin: origin.clone(),
         session: log::random_id(),
         view: None,
         port: None,
@@ -123,13 +229,19 @@ pub fn start(window: Window) {
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
         welcomed: false,
+        to_page: ToPage::new(&window, &origin),
     }));
     BRIDGE.with(|b| *b.borrow_mut() = Some(bridge.clone()));
 
     // The page listener goes in first so that a request sent while the configuration loads is
     // queued (as a pending dial) rather than lost.
     let weak = Rc::downgrade(&bridge);
+    let out = Rc::downgrade(&bridge.borrow().to_page);
     let l = EventListener::new(&window, "message", move |e| {
+        // Our own replies and events pass here too: known by identity, at no cost.
+        if out.upgrade().is_some_and(|o| o.is_current(e)) {
+            return;
+        }
         if let (Some(b), Some(e)) = (weak.upgrade(), e.dyn_ref::<MessageEvent>()) {
             on_page_message(&b, e);
         }
@@ -441,13 +553,7 @@ impl Bridge {
     fn post_to_page(&self, msg: &BridgeToPage) {
         let value =
             <JsValue as JsValueSerdeExt>::from_serde(&msg.to_value()).unwrap_or(JsValue::NULL);
-        // Target this page's own origin: the message never leaves this window.
-        if let Err(e) = self.window.post_message(&value, &self.origin) {
-            log::debug(&format!(
-                "cannot post to the page: {}",
-                webext::js_error_text(&e)
-            ));
-        }
+        self.to_page.push(value);
     }
 
     fn reply(&self, id: &str, result: Result<serde_json::Value, PageError>) {
@@ -754,9 +860,14 @@ fn on_connect(b: &Shared, port: Port) {
                 }
             }
             Ok(PanelToBackground::DriverEvents { events }) => {
-                for event in events.iter().flat_map(page_events_for) {
-                    handle(&b, BackgroundToContent::Event { event });
-                }
+                // A burst: converted for the page in one go (one JSON.parse, not one per event).
+                let values = events
+                    .iter()
+                    .flat_map(page_events_for)
+                    .map(|e| BridgeToPage::Event(e).to_value())
+                    .collect();
+                let out = b.borrow().to_page.clone();
+                out.push_all(values);
             }
             Ok(PanelToBackground::Status { status }) => {
                 handle(&b, BackgroundToContent::Status { status })

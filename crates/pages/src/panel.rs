@@ -39,6 +39,8 @@ pub const MAX_QUEUE: usize = 32;
 const REMEMBERED: usize = 512;
 /// How long a request to the driver may go unanswered.
 const REQUEST_TIMEOUT_MS: u32 = 5_000;
+/// Driver events per port message to the page in a burst (see [`queue_event`]).
+const OUTBOX_BATCH: usize = 100;
 
 /// Which port a dial came in on, and so which one its result goes back on: the direct port
 /// from this tab's page, or the worker (a dial from another tab, or a resend).
@@ -75,6 +77,9 @@ struct Panel {
     config: Option<Config>,
     origin: Option<String>,
     frame: Option<HtmlIFrameElement>,
+    /// The frame's window, the one source widget messages are accepted from. Kept rather than
+    /// asked for on every message (a burst of events is thousands of them).
+    frame_win: Option<web_sys::Window>,
     state: WidgetState,
     doc: Option<String>,
     driver: DriverKind,
@@ -126,6 +131,7 @@ pub fn start() {
         config: None,
         origin: None,
         frame: None,
+        frame_win: None,
         state: WidgetState::Off,
         doc: None,
         driver: DriverKind::Unknown,
@@ -220,6 +226,7 @@ fn load_widget(p: &Shared) {
         return;
     };
     let mut me = p.borrow_mut();
+    me.frame_win = None;
     if let Some(old) = me.frame.take() {
         old.remove();
     }
@@ -250,6 +257,7 @@ fn load_widget(p: &Shared) {
     let _ = frame.set_attribute("title", "Dynamics 365 Contact Center");
     frame.set_src(&url);
     let _ = host.append_child(&frame);
+    me.frame_win = frame.content_window();
     me.frame = Some(frame);
     me.origin = Some(origin.clone());
     me.set_state(WidgetState::Loading);
@@ -391,6 +399,17 @@ impl Panel {
 
     /// Tells the worker (which keeps the softphone in this tab meanwhile) and this tab's page
     /// (which warns before unload) whether a conversation is active.
+    fn flush_outbox(&mut self) {
+        let events = std::mem::take(&mut self.outbox);
+        for text in ext::encode_batches(&events) {
+            if self.events_here {
+                self.send_text_to_tab(&text);
+            } else if let Some(port) = &self.port {
+                let _ = port.post(&text);
+            }
+        }
+    }
+
     fn report_busy(&self, active: bool) {
         let msg = PanelToBackground::Busy { active };
         self.send(&msg);
@@ -480,10 +499,7 @@ fn drop_message(p: &Shared, reason: &DropReason, what: &str) {
 fn on_widget_message(p: &Shared, e: &MessageEvent) {
     let (frame_win, origin) = {
         let me = p.borrow();
-        (
-            me.frame.as_ref().and_then(|f| f.content_window()),
-            me.origin.clone(),
-        )
+        (me.frame_win.clone(), me.origin.clone())
     };
     let from_widget = match (e.source(), &frame_win) {
         (Some(src), Some(w)) => js_sys::Object::is(&src, w),
@@ -606,25 +622,24 @@ async fn store_presence(record: PresenceRecord) {
     }
 }
 
-/// Queues a driver event for the page; a burst of events becomes one port message, in order.
+/// Queues a driver event for the page; a burst of events becomes one port message per
+/// [`OUTBOX_BATCH`] events, in order. A full batch leaves at once: a burst of widget messages
+/// would hold a timer back until it has all been received, and then the page could only start
+/// on it after the panel is done, where a batch on its way lets both work at the same time.
 /// It goes straight to this tab's page, or through the worker when the agent works in another
 /// tab (the worker routes it there).
 fn queue_event(p: &Shared, me: &mut Panel, event: DriverEvent) {
     me.outbox.push(event);
-    if me.outbox_timer.is_none() {
+    if me.outbox.len() >= OUTBOX_BATCH {
+        me.outbox_timer = None;
+        me.flush_outbox();
+    } else if me.outbox_timer.is_none() {
         let weak = Rc::downgrade(p);
         me.outbox_timer = Some(Timeout::new(0, move || {
             let Some(p) = weak.upgrade() else { return };
             let mut me = p.borrow_mut();
             me.outbox_timer = None;
-            let events = std::mem::take(&mut me.outbox);
-            for text in ext::encode_batches(&events) {
-                if me.events_here {
-                    me.send_text_to_tab(&text);
-                } else if let Some(port) = &me.port {
-                    let _ = port.post(&text);
-                }
-            }
+            me.flush_outbox();
         }));
     }
 }
