@@ -583,6 +583,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
   }
   for (const p of profiles.values()) p.samples.sort((a, b) => a.t - b.t);
   const sampleExt = [];
+  const mainSamples_ = []; // [start, end, function] of every main-thread sample (for "what is in the longest task")
   const offPage = new Map(); // extension CPU on other threads (worker, extension pages)
   let mainSamples = 0;
   const urlsSeen = new Set();
@@ -594,6 +595,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
     for (let i = 0; i < p.samples.length; i++) {
       const s = p.samples[i];
       const node = p.nodes.get(s.id);
+      if (main) mainSamples_.push([s.t, Math.min(p.samples[i + 1]?.t ?? s.t + 100, s.t + SAMPLE_CAP_US), `${node?.fn || '(anonymous)'} ${(node?.url || '').split('/').pop()}`]);
       // A sample of the extension's code; or garbage collection / VM work with extension code on
       // both sides (a run of the extension's code that the collector interrupted).
       if (!node?.ext && !(vm(i) && extAt(i - 1) && extAt(i + 1))) continue;
@@ -623,13 +625,21 @@ function analyseTrace(events, { extId, pageUrlPart }) {
       busy += Math.min(t.end, hi) - Math.max(t.start, lo);
       const x = measure(all, Math.max(t.start, lo), Math.min(t.end, hi));
       inTasks += x;
-      if (x > longest.ext) longest = { ext: x, task: t.end - t.start, at: t.start };
+      if (x > longest.ext) longest = { ext: x, task: t.end - t.start, at: t.start, end: t.end };
     }
+    // What the longest task spent its time on: self time per function, the top five.
+    const inLongest = new Map();
+    if (longest.at !== null) {
+      for (const [a, b, fn] of mainSamples_) {
+        if (a >= longest.at && a < longest.end) inLongest.set(fn, (inLongest.get(fn) || 0) + (b - a));
+      }
+    }
+    const longestTop = [...inLongest.entries()].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([fn, us]) => `${fn} ${(us / 1000).toFixed(1)} ms`);
     const total = measure(all, lo, hi);
     // Rendering work (style, layout, paint) on the thread in this window, and how many layouts.
     const rendering = merge(renderEvents.filter((e) => e.ts < hi && e.ts + e.dur > lo).map((e) => [e.ts, e.ts + e.dur]));
     const layouts = renderEvents.filter((e) => e.name === 'Layout' && e.ts >= lo && e.ts < hi).length;
-    return { renderingMs: measure(rendering, lo, hi) / 1000, layouts, extMs: total / 1000, longestTaskExtMs: longest.ext / 1000, longestTaskMs: longest.task / 1000, extOutsideTasksMs: (total - inTasks) / 1000, rendererBusyMs: busy / 1000 };
+    return { renderingMs: measure(rendering, lo, hi) / 1000, layouts, extMs: total / 1000, longestTaskExtMs: longest.ext / 1000, longestTaskMs: longest.task / 1000, longestTop, extOutsideTasksMs: (total - inTasks) / 1000, rendererBusyMs: busy / 1000 };
   };
   const first = Math.min(...tasks.map((t) => t.start), ...all.map((i) => i[0]));
   const lastTs = Math.max(...tasks.map((t) => t.end), ...all.map((i) => i[1]));
@@ -672,6 +682,7 @@ function summarise(name, raw, trace, planted, bytes, refLoadEnd) {
     name, route: raw.route, started: !!raw.started,
     mainThreadMs: r1(trace.load.extMs),
     longestTaskExtMs: r1(trace.load.longestTaskExtMs), longestTaskWholeMs: r1(trace.load.longestTaskMs),
+    longestTaskTop: trace.load.longestTop, appendLongestTaskTop: trace.append?.longestTop,
     extOutsideTasksMs: r1(trace.load.extOutsideTasksMs), rendererBusyMs: r1(trace.load.rendererBusyMs),
     renderingMs: r1(trace.load.renderingMs), layouts: trace.load.layouts,
     marked: raw.marksAfterLoad.count, planted: planted.load.planted,
@@ -814,6 +825,10 @@ function report(r) {
         [...ex.missed.slice(0, 2).map((x) => `missed ${x.want} in "${x.text}"`), ...ex.wrong.slice(0, 2).map((x) => `wrong ${x.value} in "${x.text}"`), ...ex.extra.slice(0, 2).map((x) => `extra ${x.value} in ${x.col} "${x.text}"`)].join('; '));
     }
     if (c.consoleErrors?.length) L.push(`${c.name}: console: ${c.consoleErrors.slice(0, 3).join(' | ')}`);
+  }
+  for (const c of r.contenders.filter((x) => x.longestTaskTop?.length && x.name !== 'none')) {
+    L.push(`${c.name}: in its longest task on load (self time of the page thread's samples): ${c.longestTaskTop.join(', ')}`);
+    if (c.appendLongestTaskTop?.length) L.push(`${c.name}: in its longest task after the append: ${c.appendLongestTaskTop.join(', ')}`);
   }
   for (const c of r.contenders.filter((x) => x.runs)) {
     L.push(`${c.name}, all ${c.runs.length} runs: main-thread ${c.runs.map((x) => f(x.mainThreadMs)).join(' / ')} ms; longest task ${c.runs.map((x) => f(x.longestTaskExtMs)).join(' / ')} ms; append ${c.runs.map((x) => f(x.appendMs)).join(' / ')} ms`);
