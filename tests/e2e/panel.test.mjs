@@ -3,7 +3,7 @@
 // never moves. (The keyboard command has its own file: it needs a real display.)
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, waitFor } from './harness.mjs';
+import { launch, configure, openCrm, widgetFrame, panelFrame, driverBound, waitFor, closeCrmPages } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -100,5 +100,24 @@ test('minimize, restore, resize and dock side work and survive a reload', async 
   // Put things back for the next tests.
   await page.mouse.click(b.x + b.width - 4 - 26 - 4 - 13, b.y + 16);
   await waitFor(async () => (await attrs(page)).side === 'right', 'dock right');
+  await page.close();
+});
+
+test('a panel or bar host left on the page by an earlier instance is removed when the content script starts', async () => {
+  await closeCrmPages(h);
+  const page = await h.context.newPage();
+  // As an instance that died without tearing down leaves them: children of the root element.
+  await page.addInitScript(() => {
+    for (const tag of ['ccaas-softphone', 'ccaas-softphone-bar']) {
+      const el = document.createElement(tag);
+      el.dataset.stale = '';
+      document.documentElement.appendChild(el);
+    }
+  });
+  await page.goto(`${h.server.origins.crm}/permissive.html`);
+  await widgetFrame(h, page);
+  await page.waitForFunction(() => !document.querySelector('[data-stale]'));
+  assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone').length), 1);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone-bar').length), 0);
   await page.close();
 });
