@@ -589,6 +589,11 @@ impl Inner {
         };
         let n = links.length();
         while i < n {
+            if self.in_flight.len() >= MAX_IN_FLIGHT {
+                // Like the text walk: wait for the worker before sending more.
+                self.link_cursor = Some((links, i));
+                return false;
+            }
             if let Some(a) = links.item(i) {
                 self.consider_link(a);
             }
