@@ -583,7 +583,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
   }
   for (const p of profiles.values()) p.samples.sort((a, b) => a.t - b.t);
   const sampleExt = [];
-  const mainSamples_ = []; // [start, end, function] of every main-thread sample (for "what is in the longest task")
+  const mainThreadSamples = []; // [start, end, function] of every main-thread sample (for "what is in the longest task")
   const offPage = new Map(); // extension CPU on other threads (worker, extension pages)
   let mainSamples = 0;
   const urlsSeen = new Set();
@@ -595,7 +595,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
     for (let i = 0; i < p.samples.length; i++) {
       const s = p.samples[i];
       const node = p.nodes.get(s.id);
-      if (main) mainSamples_.push([s.t, Math.min(p.samples[i + 1]?.t ?? s.t + 100, s.t + SAMPLE_CAP_US), `${node?.fn || '(anonymous)'} ${(node?.url || '').split('/').pop()}`]);
+      if (main) mainThreadSamples.push([s.t, Math.min(p.samples[i + 1]?.t ?? s.t + 100, s.t + SAMPLE_CAP_US), `${node?.fn || '(anonymous)'} ${(node?.url || '').split('/').pop()}`]);
       // A sample of the extension's code; or garbage collection / VM work with extension code on
       // both sides (a run of the extension's code that the collector interrupted).
       if (!node?.ext && !(vm(i) && extAt(i - 1) && extAt(i + 1))) continue;
@@ -630,7 +630,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
     // What the longest task spent its time on: self time per function, the top five.
     const inLongest = new Map();
     if (longest.at !== null) {
-      for (const [a, b, fn] of mainSamples_) {
+      for (const [a, b, fn] of mainThreadSamples) {
         if (a >= longest.at && a < longest.end) inLongest.set(fn, (inLongest.get(fn) || 0) + (b - a));
       }
     }

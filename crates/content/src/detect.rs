@@ -502,17 +502,13 @@ impl Inner {
             me.timer = None;
             let t0 = now(&me.perf);
             let mut n = 0u32;
-            let mut more_time = me.walk_links(t0);
-            while more_time && me.in_flight.len() < MAX_IN_FLIGHT {
+            // The page's links first, once a walk of the whole page has set them going.
+            while me.in_flight.len() < MAX_IN_FLIGHT && me.walk_links(t0) {
                 let Some(node) = me.next_text() else { break };
                 me.visit(&node);
                 n += 1;
                 if n.is_multiple_of(CLOCK_EVERY) && now(&me.perf) - t0 > SLICE_MS {
                     break;
-                }
-                // A walk that just started on the whole page set the links going.
-                if me.link_cursor.is_some() {
-                    more_time = me.walk_links(t0);
                 }
             }
             me.flush();
@@ -631,6 +627,8 @@ impl Inner {
 
     /// Looks at one text node: cheap checks first, then its whole run.
     fn visit(&mut self, node: &Node) {
+        // The walker yields only text nodes, whose data is a string: unlike [`js_text`], no
+        // check on this path, which every text node of the page takes.
         let data: JsString = match js_sys::Reflect::get(node, &self.data_key) {
             Ok(v) => v.unchecked_into(),
             Err(_) => return,
