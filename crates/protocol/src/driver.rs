@@ -451,9 +451,9 @@ fn decode_extended(v: &Value) -> Result<DriverToBridge, DropReason> {
         }
         "event" => {
             let ty = str_field(v, "type", 64)?;
-            let tagged =
-                json!({ "type": ty, "data": v.get("data").cloned().unwrap_or(Value::Null) });
-            serde_json::from_value(tagged)
+            // Read from the envelope itself (the adjacently tagged enum passes over its other
+            // keys): no copy of `data` per event, which a burst of thousands would pay for.
+            DriverEvent::deserialize(v)
                 .map(DriverToBridge::Event)
                 .map_err(|e| {
                     // Judged by the tag itself: serde's "unknown variant" also names a bad
@@ -572,6 +572,21 @@ mod tests {
                 "{t}"
             );
         }
+        // `data` before `type` reads the same; an event that needs data and has none is a
+        // wrong shape, not a crash or an unknown type.
+        let reordered = serde_json::from_str::<Value>(
+            r#"{"data":{"liveWorkItemId":"w","isAgentOnHold":false},"v":1,"type":"holdChanged","kind":"event","channel":"ccaas-driver"}"#,
+        )
+        .unwrap_or_default();
+        assert!(matches!(
+            DriverToBridge::decode_value(&reordered),
+            Ok(DriverToBridge::Event(DriverEvent::HoldChanged(_)))
+        ));
+        let no_data = json!({"channel":"ccaas-driver","v":1,"kind":"event","type":"holdChanged"});
+        assert!(matches!(
+            DriverToBridge::decode_value(&no_data),
+            Err(DropReason::WrongShape(_))
+        ));
         let v2 = json!({"channel":"ccaas-driver","v":2,"kind":"event","type":"holdChanged"});
         assert_eq!(
             DriverToBridge::decode_value(&v2),
