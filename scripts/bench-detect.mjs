@@ -616,6 +616,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
   const fromSamples = measure(merge([...sampleExt]));
   const all = merge([...ext, ...sampleExt]);
 
+  mainThreadSamples.sort((a, b) => a[0] - b[0]);
   const span = (lo, hi) => {
     let longest = { ext: 0, task: 0, at: null };
     let inTasks = 0;
@@ -634,12 +635,22 @@ function analyseTrace(events, { extId, pageUrlPart }) {
         if (a >= longest.at && a < longest.end) inLongest.set(fn, (inLongest.get(fn) || 0) + (b - a));
       }
     }
-    const longestTop = [...inLongest.entries()].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([fn, us]) => `${fn} ${(us / 1000).toFixed(1)} ms`);
+    const top = (m, n) => [...m.entries()].sort((x, y) => y[1] - x[1]).slice(0, n).map(([fn, us]) => `${fn} ${(us / 1000).toFixed(1)} ms`);
+    const longestTop = top(inLongest, 5);
+    // The same over all of the extension's time in the window: samples inside its intervals.
+    const inExt = new Map();
+    let k = 0;
+    for (const [a, b, fn] of mainThreadSamples) {
+      if (a < lo || a >= hi) continue;
+      while (k < all.length && all[k][1] <= a) k++;
+      if (k < all.length && all[k][0] <= a) inExt.set(fn, (inExt.get(fn) || 0) + (b - a));
+    }
+    const extTop = top(inExt, 8);
     const total = measure(all, lo, hi);
     // Rendering work (style, layout, paint) on the thread in this window, and how many layouts.
     const rendering = merge(renderEvents.filter((e) => e.ts < hi && e.ts + e.dur > lo).map((e) => [e.ts, e.ts + e.dur]));
     const layouts = renderEvents.filter((e) => e.name === 'Layout' && e.ts >= lo && e.ts < hi).length;
-    return { renderingMs: measure(rendering, lo, hi) / 1000, layouts, extMs: total / 1000, longestTaskExtMs: longest.ext / 1000, longestTaskMs: longest.task / 1000, longestTop, extOutsideTasksMs: (total - inTasks) / 1000, rendererBusyMs: busy / 1000 };
+    return { renderingMs: measure(rendering, lo, hi) / 1000, layouts, extMs: total / 1000, longestTaskExtMs: longest.ext / 1000, longestTaskMs: longest.task / 1000, longestTop, extTop, extOutsideTasksMs: (total - inTasks) / 1000, rendererBusyMs: busy / 1000 };
   };
   const first = Math.min(...tasks.map((t) => t.start), ...all.map((i) => i[0]));
   const lastTs = Math.max(...tasks.map((t) => t.end), ...all.map((i) => i[1]));
@@ -682,7 +693,7 @@ function summarise(name, raw, trace, planted, bytes, refLoadEnd) {
     name, route: raw.route, started: !!raw.started,
     mainThreadMs: r1(trace.load.extMs),
     longestTaskExtMs: r1(trace.load.longestTaskExtMs), longestTaskWholeMs: r1(trace.load.longestTaskMs),
-    longestTaskTop: trace.load.longestTop, appendLongestTaskTop: trace.append?.longestTop,
+    longestTaskTop: trace.load.longestTop, appendLongestTaskTop: trace.append?.longestTop, extTop: trace.load.extTop,
     extOutsideTasksMs: r1(trace.load.extOutsideTasksMs), rendererBusyMs: r1(trace.load.rendererBusyMs),
     renderingMs: r1(trace.load.renderingMs), layouts: trace.load.layouts,
     marked: raw.marksAfterLoad.count, planted: planted.load.planted,
@@ -828,6 +839,7 @@ function report(r) {
   }
   for (const c of r.contenders.filter((x) => x.longestTaskTop?.length && x.name !== 'none')) {
     L.push(`${c.name}: in its longest task on load (self time of the page thread's samples): ${c.longestTaskTop.join(', ')}`);
+    if (c.extTop?.length) L.push(`${c.name}: in all its main-thread time on load (self time): ${c.extTop.join(', ')}`);
     if (c.appendLongestTaskTop?.length) L.push(`${c.name}: in its longest task after the append: ${c.appendLongestTaskTop.join(', ')}`);
   }
   for (const c of r.contenders.filter((x) => x.runs)) {

@@ -46,6 +46,8 @@ bindgen pages web
 cp "$work/pages/pages.js" dist/chrome/wasm/
 bindgen content bundler
 cp "$work/content/content_bg.js" dist/chrome/wasm/
+# The detector's hot loop in JavaScript (crates/content/src/walk.js), imported by the glue.
+cp -r "$work/content/snippets" dist/chrome/wasm/
 "$bin/wasm2js" "${features[@]}" --enable-bulk-memory-opt -Oz \
   dist/chrome/wasm/content_bg.wasm -o "$work/content_bg.wasm.js"
 # wasm2js grows memory by copying into a new ArrayBuffer and leaves the old one intact, but

@@ -30,6 +30,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, VecDeque};
 use std::rc::Rc;
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Document, Element, HtmlElement, KeyboardEvent, MutationObserver, MutationObserverInit,
@@ -91,6 +92,69 @@ const WRITE_SLICE_MS: f64 = 30.0;
 const WRITE_DELAY_MS: u32 = 3_000;
 /// How often (in nodes) a slice looks at the clock.
 const CLOCK_EVERY: u32 = 32;
+/// The most candidates one call of the JavaScript walk hands over (then the in-flight limit
+/// and the batch size are looked at again).
+const WALK_MAX_FOUND: u32 = 256;
+
+#[wasm_bindgen(module = "/src/walk.js")]
+extern "C" {
+    /// See `walk.js`: true when the walker has ended.
+    #[wasm_bindgen(js_name = walkTexts)]
+    fn walk_texts(
+        walker: &TreeWalker,
+        deadline: f64,
+        filter: &JsValue,
+        out: &Array,
+        max: u32,
+    ) -> bool;
+}
+
+/// What `walk.js` needs to decide, made once from this file's rules: `digit` (the regular
+/// expression that finds a digit), `skip` ([`SKIP`]) and `skipTags` (a `Set` of [`SKIP_TAGS`]),
+/// `block` (a `Set` of [`BLOCK_TAGS`]), `enough` (at least [`runs::MIN_RUN_DIGITS`] numeric
+/// characters, as [`runs::digit_count`] counts them), and `clear` (see [`forget_clear`]).
+fn walk_filter(digit: &RegExp) -> JsValue {
+    let o = js_sys::Object::new();
+    let set = |tags: &[&str]| {
+        let set = js_sys::Set::new(&JsValue::UNDEFINED);
+        for t in tags {
+            set.add(&JsValue::from_str(t));
+        }
+        set
+    };
+    let enough = RegExp::new(
+        &format!("(?:\\p{{N}}[^\\p{{N}}]*){{{}}}", runs::MIN_RUN_DIGITS),
+        "u",
+    );
+    for (k, v) in [
+        ("digit", JsValue::from(digit.clone())),
+        ("skip", JsValue::from_str(SKIP)),
+        ("skipTags", set(SKIP_TAGS).into()),
+        ("block", set(BLOCK_TAGS).into()),
+        ("enough", enough.into()),
+    ] {
+        let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
+    }
+    forget_clear(&o);
+    o.into()
+}
+
+/// Gives `walk.js` a new, empty set of the elements it found outside every skipped context:
+/// a page change may have moved one of them into one.
+fn forget_clear(filter: &JsValue) {
+    let _ = js_sys::Reflect::set(filter, &JsValue::from_str("clear"), &WeakSet::new());
+}
+
+/// Finds a digit: ASCII, Arabic-Indic, extended Arabic-Indic or fullwidth.
+fn digit_regexp() -> RegExp {
+    RegExp::new(r"[\d\u0660-\u0669\u06F0-\u06F9\uFF10-\uFF19]", "")
+}
+
+/// Where the next text comes from: the current walk, or a text node queued by itself.
+enum Next {
+    Walk(TreeWalker),
+    Text(Node),
+}
 
 const SHOW_ELEMENT: u32 = 0x1;
 const SHOW_TEXT: u32 = 0x4;
@@ -166,6 +230,10 @@ struct Inner {
     timer: Option<Timeout>,
     send: SendScan,
     digit: RegExp,
+    /// See [`walk_filter`].
+    filter: JsValue,
+    /// Candidates handed over by `walk.js`, emptied after each call.
+    found: Array,
     data_key: JsValue,
     observer: Option<MutationObserver>,
     writes: VecDeque<Write>,
@@ -232,7 +300,9 @@ impl Detector {
             next_batch: 1,
             timer: None,
             send: Rc::new(send),
-            digit: RegExp::new(r"[\d\u0660-\u0669\u06F0-\u06F9\uFF10-\uFF19]", ""),
+            digit: digit_regexp(),
+            filter: JsValue::UNDEFINED,
+            found: Array::new(),
             data_key: JsValue::from_str("data"),
             observer: None,
             writes: VecDeque::new(),
@@ -296,6 +366,7 @@ impl Detector {
 
         {
             let mut me = inner.borrow_mut();
+            me.filter = walk_filter(&me.digit);
             me.observer = observer;
             if let Some(body) = doc.body() {
                 // Visible rows first: on a page restored scrolled down, walk from the top of the
@@ -504,10 +575,18 @@ impl Inner {
             let mut n = 0u32;
             // The page's links first, once a walk of the whole page has set them going.
             while me.in_flight.len() < MAX_IN_FLIGHT && me.walk_links(t0) {
-                let Some(node) = me.next_text() else { break };
-                me.visit(&node);
-                n += 1;
-                if n.is_multiple_of(CLOCK_EVERY) && now(&me.perf) - t0 > SLICE_MS {
+                match me.next_source() {
+                    None => break,
+                    Some(Next::Walk(w)) => me.walk_some(&w, t0),
+                    Some(Next::Text(node)) => {
+                        me.visit(&node);
+                        n += 1;
+                        if !n.is_multiple_of(CLOCK_EVERY) {
+                            continue;
+                        }
+                    }
+                }
+                if now(&me.perf) - t0 > SLICE_MS {
                     break;
                 }
             }
@@ -516,14 +595,11 @@ impl Inner {
         Inner::schedule(this);
     }
 
-    /// The next text node to look at, moving on to the next queued root when a walk ends.
-    fn next_text(&mut self) -> Option<Node> {
+    /// The walk to go on with, or the next queued root: a walk over an element, or a text node.
+    fn next_source(&mut self) -> Option<Next> {
         loop {
             if let Some(w) = &self.walker {
-                if let Ok(Some(n)) = w.next_node() {
-                    return Some(n);
-                }
-                self.walker = None;
+                return Some(Next::Walk(w.clone()));
             }
             let root = self.roots.pop_front()?;
             if !root.is_connected() {
@@ -531,7 +607,7 @@ impl Inner {
             }
             if root.node_type() == Node::TEXT_NODE {
                 if self.text_detection {
-                    return Some(root);
+                    return Some(Next::Text(root));
                 }
                 continue;
             }
@@ -625,10 +701,34 @@ impl Inner {
         self.building.link_els.push(a);
     }
 
-    /// Looks at one text node: cheap checks first, then its whole run.
+    /// Goes on with the walk `w` until the slice that started at `t0` is over, taking what
+    /// `walk.js` found. Every candidate it hands over is taken, even past the in-flight limit
+    /// (by at most one batch): they are behind the walker already.
+    fn walk_some(&mut self, w: &TreeWalker, t0: f64) {
+        let ended = walk_texts(w, t0 + SLICE_MS, &self.filter, &self.found, WALK_MAX_FOUND);
+        if ended {
+            self.walker = None;
+        }
+        let found = std::mem::replace(&mut self.found, Array::new());
+        let n = found.length();
+        let mut i = 0;
+        while i + 2 < n {
+            // walk.js pushes (text node, its data, alone) and nothing else.
+            let node: Node = found.get(i).unchecked_into();
+            let data: JsString = found.get(i + 1).unchecked_into();
+            let alone = found.get(i + 2).is_truthy();
+            self.candidate(&node, data, alone);
+            i += 3;
+        }
+        found.set_length(0);
+        self.found = found;
+    }
+
+    /// Looks at one text node queued by itself (the page added or changed it): the checks
+    /// `walk.js` makes in a walk, then its whole run.
     fn visit(&mut self, node: &Node) {
-        // The walker yields only text nodes, whose data is a string: unlike [`js_text`], no
-        // check on this path, which every text node of the page takes.
+        // Only text nodes are queued as such (see `next_source`), and their data is a string:
+        // unlike [`js_text`], no check.
         let data: JsString = match js_sys::Reflect::get(node, &self.data_key) {
             Ok(v) => v.unchecked_into(),
             Err(_) => return,
@@ -646,12 +746,21 @@ impl Inner {
         let alone = node.previous_sibling().is_none()
             && node.next_sibling().is_none()
             && BLOCK_TAGS.contains(&parent_tag.as_str());
+        self.candidate(node, data, alone);
+    }
+
+    /// A text node with a digit, outside every skipped context: its run (or, `alone` in its
+    /// container, itself) goes into the batch if it holds enough digits for a number.
+    fn candidate(&mut self, node: &Node, data: JsString, alone: bool) {
         let (text, pieces) = if alone {
             single(node, data)
         } else {
             if self.seen.has(node.unchecked_ref()) {
                 return;
             }
+            let Some(parent) = node.parent_element() else {
+                return;
+            };
             let container = self.sel.closest(&parent, &self.sel.block);
             let run = container
                 .and_then(|c| self.collect_run(&c, node))
@@ -982,6 +1091,7 @@ impl Inner {
                 return;
             };
             me.clear.clear();
+            forget_clear(&me.filter);
             // No string crosses into wasm here: a page that renders a long list in one go
             // delivers thousands of records at once.
             for r in records.iter() {
@@ -1065,5 +1175,68 @@ mod tests {
                 "{s} would match an element without attributes"
             );
         }
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    /// What `walk.js` hands over from a small page: (text, alone) of each candidate.
+    fn candidates(html: &str, max: u32) -> Option<(bool, Vec<(String, bool)>)> {
+        let doc = web_sys::window()?.document()?;
+        let host = doc.create_element("div").ok()?;
+        host.set_inner_html(html);
+        doc.body()?.append_child(&host).ok()?;
+        let walker = doc
+            .create_tree_walker_with_what_to_show(&host, SHOW_TEXT)
+            .ok()?;
+        let out = Array::new();
+        let ended = walk_texts(&walker, f64::MAX, &walk_filter(&digit_regexp()), &out, max);
+        host.remove();
+        let mut found = Vec::new();
+        for i in (0..out.length()).step_by(3) {
+            found.push((out.get(i + 1).as_string()?, out.get(i + 2).is_truthy()));
+        }
+        Some((ended, found))
+    }
+
+    #[wasm_bindgen_test]
+    fn the_walk_hands_over_candidates_only() {
+        let got = candidates(
+            "<table><tr><td>+1 425 555 0100</td><td>Room 12</td><td>05/10/1986</td></tr></table>\
+             <pre>425 555 0100</pre><p>Call <b>425</b> 555-0100</p>\
+             <div data-ccaas-skip><span>425 555 0100</span></div>\
+             <div contenteditable>425 555 0100</div><div contenteditable=false>425 555 0101</div>\
+             <button>425 555 0102</button><p>no digits</p>",
+            100,
+        );
+        let own = |s: &str, alone| (s.to_owned(), alone);
+        assert_eq!(
+            got,
+            Some((
+                true,
+                vec![
+                    own("+1 425 555 0100", true),
+                    // "Room 12" is alone in its cell with too few digits for a number.
+                    own("05/10/1986", true),
+                    own("425", false),
+                    own(" 555-0100", false),
+                    own("425 555 0101", true),
+                ]
+            ))
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_walk_stops_after_max_candidates() {
+        let page = "<p>425 555 0100</p><p>425 555 0101</p><p>425 555 0102</p>";
+        let got = |max| candidates(page, max).map(|(ended, f)| (ended, f.len()));
+        assert_eq!(got(2), Some((false, 2)));
+        assert_eq!(got(3), Some((false, 3)));
+        assert_eq!(got(4), Some((true, 3)));
     }
 }
