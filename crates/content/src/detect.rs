@@ -107,12 +107,24 @@ extern "C" {
         out: &Array,
         max: u32,
     ) -> bool;
+
+    /// See `walk.js`: the index to go on from.
+    #[wasm_bindgen(js_name = walkLinks)]
+    fn walk_links_js(
+        links: &web_sys::HtmlCollection,
+        from: u32,
+        deadline: f64,
+        filter: &JsValue,
+        out: &Array,
+        max: u32,
+    ) -> u32;
 }
 
 /// What `walk.js` needs to decide, made once from this file's rules: `digit` (the regular
 /// expression that finds a digit), `skip` ([`SKIP`]) and `skipTags` (a `Set` of [`SKIP_TAGS`]),
 /// `block` (a `Set` of [`BLOCK_TAGS`]), `enough` (at least [`runs::MIN_RUN_DIGITS`] numeric
-/// characters, as [`runs::digit_count`] counts them), and `clear` (see [`forget_clear`]).
+/// characters, as [`runs::digit_count`] counts them), `clear` (see [`forget_clear`]), and for
+/// links `mark` ([`DIAL_ATTR`]) and `dial` (an `href` starting with one of [`DIAL_SCHEMES`]).
 fn walk_filter(digit: &RegExp) -> JsValue {
     let o = js_sys::Object::new();
     let set = |tags: &[&str]| {
@@ -132,6 +144,11 @@ fn walk_filter(digit: &RegExp) -> JsValue {
         ("skipTags", set(SKIP_TAGS).into()),
         ("block", set(BLOCK_TAGS).into()),
         ("enough", enough.into()),
+        ("mark", JsValue::from_str(DIAL_ATTR)),
+        (
+            "dial",
+            RegExp::new(&format!(r"^\s*(?:{}):", DIAL_SCHEMES.join("|")), "i").into(),
+        ),
     ] {
         let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &v);
     }
@@ -666,11 +683,22 @@ impl Inner {
                 self.link_cursor = Some((links, i));
                 return false;
             }
-            if let Some(a) = links.item(i) {
-                self.consider_link(a);
+            let found = std::mem::replace(&mut self.found, Array::new());
+            i = walk_links_js(
+                &links,
+                i,
+                t0 + SLICE_MS,
+                &self.filter,
+                &found,
+                WALK_MAX_FOUND,
+            );
+            for a in found.iter() {
+                // walk.js pushes elements of document.links only.
+                self.consider_link(a.unchecked_into());
             }
-            i += 1;
-            if i.is_multiple_of(CLOCK_EVERY) && now(&self.perf) - t0 > SLICE_MS {
+            found.set_length(0);
+            self.found = found;
+            if i < n && now(&self.perf) - t0 > SLICE_MS {
                 self.link_cursor = Some((links, i));
                 return false;
             }
@@ -1229,6 +1257,34 @@ mod browser {
                 ]
             ))
         );
+    }
+
+    #[wasm_bindgen_test]
+    fn the_link_walk_hands_over_unmarked_dial_links_only() {
+        let got = (|| {
+            let doc = web_sys::window()?.document()?;
+            let host = doc.create_element("div").ok()?;
+            host.set_inner_html(
+                "<a href='tel:+14255550100'>a</a><a href='https://example.com/tel:1'>b</a>\
+                 <a href=' TEL:4255550101'>c</a><a href='telx:1'>d</a>\
+                 <a href='callto:4255550102'>e</a><a href='sips:x@example.com'>f</a>\
+                 <a href='tel:1' data-ccaas-dial='+1'>g</a><a>h</a>",
+            );
+            let links = host.get_elements_by_tag_name("a");
+            let filter = walk_filter(&digit_regexp());
+            let out = Array::new();
+            let next = walk_links_js(&links, 0, f64::MAX, &filter, &out, 100);
+            let texts: Vec<String> = out
+                .iter()
+                .filter_map(|a| a.unchecked_into::<Element>().text_content())
+                .collect();
+            let first_two = Array::new();
+            let after_two = walk_links_js(&links, 0, f64::MAX, &filter, &first_two, 2);
+            Some((next, texts, after_two))
+        })();
+        let texts = ["a", "c", "e", "f"].map(String::from).to_vec();
+        // All eight gone through; with room for two, it stops after the second (at "c").
+        assert_eq!(got, Some((8, texts, 3)));
     }
 
     #[wasm_bindgen_test]

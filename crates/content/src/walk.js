@@ -37,6 +37,29 @@ export function walkTexts(walker, deadline, f, out, max) {
 }
 
 /**
+ * Goes through `links` (the page's `document.links`) from index `from` until it ends, `deadline`
+ * passes or `max` were found, pushing onto `out` each link not marked yet whose `href` starts
+ * with a dial scheme (`f.dial`; Rust checks each one fully). Returns the index to go on from
+ * (`links.length` when done). Most of a CRM page's links go elsewhere: they never reach wasm.
+ */
+export function walkLinks(links, from, deadline, f, out, max) {
+  const n = links.length;
+  let i = from;
+  while (i < n) {
+    const a = links[i++];
+    if (!a.hasAttribute(f.mark)) {
+      const href = a.getAttribute('href');
+      if (href !== null && f.dial.test(href)) {
+        out.push(a);
+        if (out.length >= max) return i;
+      }
+    }
+    if ((i & 31) === 0 && performance.now() > deadline) return i;
+  }
+  return i;
+}
+
+/**
  * True if neither `el` nor an ancestor is a skipped context: by tag, and by the whole selector
  * only for an element with attributes (a selector list of thirty entries matched against every
  * ancestor of every candidate was most of the walk's time). Elements found clear are kept in
