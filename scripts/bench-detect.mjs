@@ -92,7 +92,7 @@
 // Writes target/bench/detect.json (and with --keep-traces target/bench/detect-<run>.trace.json).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -215,7 +215,10 @@ async function snapshotExtension() {
     }
   };
   const files = {};
-  for (const rel of ['content.js', 'wasm/content_bg.js', 'wasm/content_bg.wasm', 'wasm/content_bg.wasm.js']) files[rel] = await file(rel);
+  // The glue's imports written by wasm-bindgen (walk.js) are under wasm/snippets/.
+  const snippets = (await readdir(path.join(EXT_SNAPSHOT, 'wasm', 'snippets'), { recursive: true }).catch(() => []))
+    .filter((f) => f.endsWith('.js')).map((f) => `wasm/snippets/${f.split(path.sep).join('/')}`);
+  for (const rel of ['content.js', 'wasm/content_bg.js', 'wasm/content_bg.wasm', 'wasm/content_bg.wasm.js', ...snippets]) files[rel] = await file(rel);
   const hash = createHash('sha256');
   for (const rel of ['wasm/content_bg.wasm', 'wasm/background_bg.wasm']) {
     try {

@@ -78,9 +78,17 @@ section,summary,table,tbody,td,tfoot,th,thead,tr,ul";
 /// Inside a container, these end the current line of text.
 const BREAK: &str = "br,hr,img,wbr";
 
-const LINKS: &str = "a[href^='tel:' i],a[href^='callto:' i],a[href^='sip:' i],a[href^='sips:' i]";
-/// The schemes of [`LINKS`].
+/// The schemes of the links that dial (see [`links_selector`]).
 const DIAL_SCHEMES: &[&str] = &["tel", "callto", "sip", "sips"];
+
+/// The selector of links whose `href` starts with a [`DIAL_SCHEMES`] scheme: `a[href^='tel:' i],…`.
+fn links_selector() -> String {
+    DIAL_SCHEMES
+        .iter()
+        .map(|s| format!("a[href^='{s}:' i]"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
 
 /// The longest a slice of work may run before yielding to the page (a long task is 50 ms).
 const SLICE_MS: f64 = 8.0;
@@ -523,7 +531,7 @@ impl Selectors {
             brk: JsValue::from_str(BREAK),
             dial: JsValue::from_str("[data-ccaas-dial]"),
             own: JsValue::from_str("ccaas-dial,ccaas-softphone"),
-            links: JsValue::from_str(LINKS),
+            links: JsValue::from_str(&links_selector()),
             query_all: f("querySelectorAll")?,
         })
     }
