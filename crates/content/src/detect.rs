@@ -78,17 +78,8 @@ section,summary,table,tbody,td,tfoot,th,thead,tr,ul";
 /// Inside a container, these end the current line of text.
 const BREAK: &str = "br,hr,img,wbr";
 
-/// The schemes of the links that dial (see [`links_selector`]).
+/// The schemes of the links that dial.
 const DIAL_SCHEMES: &[&str] = &["tel", "callto", "sip", "sips"];
-
-/// The selector of links whose `href` starts with a [`DIAL_SCHEMES`] scheme: `a[href^='tel:' i],…`.
-fn links_selector() -> String {
-    DIAL_SCHEMES
-        .iter()
-        .map(|s| format!("a[href^='{s}:' i]"))
-        .collect::<Vec<_>>()
-        .join(",")
-}
 
 /// The longest a slice of work may run before yielding to the page (a long task is 50 ms).
 const SLICE_MS: f64 = 8.0;
@@ -115,6 +106,15 @@ extern "C" {
         out: &Array,
         max: u32,
     ) -> bool;
+
+    /// See `walk.js`: the walk over what `root` (added by the page) holds, if any.
+    #[wasm_bindgen(js_name = prepareRoot)]
+    fn prepare_root(
+        root: &Node,
+        filter: &JsValue,
+        links: &Array,
+        texts: bool,
+    ) -> Option<TreeWalker>;
 
     /// See `walk.js`: the index to go on from.
     #[wasm_bindgen(js_name = walkLinks)]
@@ -238,6 +238,9 @@ struct Inner {
     /// False when the page asked for no telephone detection: links are still marked.
     text_detection: bool,
     roots: VecDeque<Node>,
+    /// How many of the first `roots` are walks of the whole page (the body, at start): their
+    /// links are gone through `document.links` in slices.
+    page_roots: usize,
     walker: Option<TreeWalker>,
     /// Text nodes already sent as part of a run (so a container is read once per change).
     seen: WeakSet,
@@ -315,6 +318,7 @@ impl Detector {
             doc: doc.clone(),
             text_detection,
             roots: VecDeque::new(),
+            page_roots: 0,
             walker: None,
             seen: WeakSet::new(),
             clear: Vec::new(),
@@ -406,9 +410,11 @@ impl Detector {
                     {
                         me.first_from = Some(a.into());
                         me.roots.push_back(body.clone().into());
+                        me.page_roots += 1;
                     }
                 }
                 me.roots.push_back(body.into());
+                me.page_roots += 1;
             }
         }
         Inner::schedule(&inner);
@@ -445,6 +451,7 @@ impl Drop for Detector {
             me.walker = None;
             me.link_cursor = None;
             me.roots.clear();
+            me.page_roots = 0;
             me.in_flight.clear();
             restore(&me.doc);
         }
@@ -497,7 +504,7 @@ fn js_text(node: &Node, data_key: &JsValue) -> JsString {
         .unwrap_or_else(|| JsString::from(""))
 }
 
-/// `Element.prototype.matches`, `closest` and `querySelectorAll` called with selector strings
+/// `Element.prototype.matches` and `closest` called with selector strings
 /// made once: the selectors are long, and web-sys would convert them from Rust for every call,
 /// which on a big page costs more than the matching itself.
 struct Selectors {
@@ -508,8 +515,6 @@ struct Selectors {
     brk: JsValue,
     dial: JsValue,
     own: JsValue,
-    links: JsValue,
-    query_all: js_sys::Function,
 }
 
 impl Selectors {
@@ -531,23 +536,11 @@ impl Selectors {
             brk: JsValue::from_str(BREAK),
             dial: JsValue::from_str("[data-ccaas-dial]"),
             own: JsValue::from_str("ccaas-dial,ccaas-softphone"),
-            links: JsValue::from_str(&links_selector()),
-            query_all: f("querySelectorAll")?,
         })
     }
 
     fn is(&self, el: &Element, sel: &JsValue) -> bool {
         self.matches.call1(el, sel).is_ok_and(|v| v.is_truthy())
-    }
-
-    fn all(&self, root: &Element, sel: &JsValue) -> Vec<Element> {
-        let Ok(list) = self.query_all.call1(root, sel) else {
-            return Vec::new();
-        };
-        let list: web_sys::NodeList = list.unchecked_into();
-        (0..list.length())
-            .filter_map(|i| list.item(i)?.dyn_into::<Element>().ok())
-            .collect()
     }
 
     fn closest(&self, el: &Element, sel: &JsValue) -> Option<Element> {
@@ -627,31 +620,35 @@ impl Inner {
                 return Some(Next::Walk(w.clone()));
             }
             let root = self.roots.pop_front()?;
-            if !root.is_connected() {
-                continue;
-            }
-            if root.node_type() == Node::TEXT_NODE {
-                if self.text_detection {
-                    return Some(Next::Text(root));
+            let whole_page = self.page_roots > 0;
+            self.page_roots = self.page_roots.saturating_sub(1);
+            if !whole_page {
+                if root.node_type() == Node::TEXT_NODE {
+                    if self.text_detection && root.is_connected() {
+                        return Some(Next::Text(root));
+                    }
+                    continue;
                 }
+                // Something the page added: one call for its links and its walk (see walk.js),
+                // since a page adding a list adds each row as a root of its own.
+                let found = std::mem::replace(&mut self.found, Array::new());
+                self.walker = prepare_root(&root, &self.filter, &found, self.text_detection);
+                for a in found.iter() {
+                    // prepare_root pushes link elements only.
+                    self.consider_link(a.unchecked_into());
+                }
+                found.set_length(0);
+                self.found = found;
                 continue;
             }
-            let Some(el) = root.dyn_ref::<Element>() else {
+            let Some(el) = root.dyn_ref::<Element>().filter(|_| root.is_connected()) else {
                 continue;
             };
             let from = self.first_from.take();
             if from.is_none() {
-                if self
-                    .doc
-                    .body()
-                    .is_some_and(|b| AsRef::<Element>::as_ref(&b) == el)
-                {
-                    // One selector query over a whole big page is one long task (about 50 ms
-                    // for 10,000 rows): the page's links are gone through in slices instead.
-                    self.link_cursor = Some((self.doc.links(), 0));
-                } else {
-                    self.collect_links(el);
-                }
+                // One selector query over a whole big page is one long task (about 50 ms for
+                // 10,000 rows): the page's links are gone through in slices instead.
+                self.link_cursor = Some((self.doc.links(), 0));
             }
             if !self.text_detection || self.sel.closest(el, &self.sel.skip).is_some() {
                 continue;
@@ -663,18 +660,6 @@ impl Inner {
             if let (Some(w), Some(from)) = (&self.walker, from) {
                 w.set_current_node(&from);
             }
-        }
-    }
-
-    /// Queues the unmarked dial links in (and including) `root` for the worker to parse.
-    fn collect_links(&mut self, root: &Element) {
-        let mut found = Vec::new();
-        if self.sel.is(root, &self.sel.links) {
-            found.push(root.clone());
-        }
-        found.extend(self.sel.all(root, &self.sel.links));
-        for a in found {
-            self.consider_link(a);
         }
     }
 
@@ -1293,6 +1278,35 @@ mod browser {
         let texts = ["a", "c", "e", "f"].map(String::from).to_vec();
         // All eight gone through; with room for two, it stops after the second (at "c").
         assert_eq!(got, Some((8, texts, 3)));
+    }
+
+    #[wasm_bindgen_test]
+    fn an_added_root_gives_its_links_and_a_walk_unless_skipped() {
+        // (walker given, links found) for a root made from `html` (its first element), placed
+        // in the page or not, inside `<pre>` or not, with text detection on or off.
+        let prepare = |html: &str, placed: bool, in_pre: bool, texts: bool| {
+            let doc = web_sys::window()?.document()?;
+            let host = doc
+                .create_element(if in_pre { "pre" } else { "div" })
+                .ok()?;
+            host.set_inner_html(html);
+            let root = host.first_element_child()?;
+            if placed {
+                doc.body()?.append_child(&host).ok()?;
+            }
+            let links = Array::new();
+            let walker = prepare_root(&root, &walk_filter(&digit_regexp()), &links, texts);
+            host.remove();
+            Some((walker.is_some(), links.length()))
+        };
+        let row = "<p><a href='tel:+14255550100'>a</a> <a href='tel:1' data-ccaas-dial='+1'>b</a> \
+                   425 555 0101</p>";
+        assert_eq!(prepare(row, true, false, true), Some((true, 1)));
+        assert_eq!(prepare(row, true, false, false), Some((false, 1)));
+        assert_eq!(prepare(row, true, true, true), Some((false, 1)));
+        assert_eq!(prepare(row, false, false, true), Some((false, 0)));
+        let link = "<a href='callto:4255550102'>c</a>";
+        assert_eq!(prepare(link, true, false, true), Some((false, 1)));
     }
 
     #[wasm_bindgen_test]

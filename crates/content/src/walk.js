@@ -1,12 +1,14 @@
-// The detector's hot loop (see detect.rs, `Inner::walk_some`), kept in JavaScript on purpose:
-// it touches every text node of the page (86,000 on the benchmark's list), and from wasm each
-// node costs four calls across the boundary (next node, its text, its length, the digit test)
-// before anything is known about it; here those are plain property reads. What it decides is
-// configured from Rust (`walk_filter`): the digit test, the skipped contexts, the container tags
-// and the least number of digits, so the rules live in one place.
+// The detector's hot loops (see detect.rs: `Inner::walk_some`, `Inner::walk_links` and
+// `Inner::next_source`), kept in JavaScript on purpose: they touch every text node and link of
+// the page (86,000 text nodes on the benchmark's list) and every row a page adds, and from wasm
+// each node costs several calls across the boundary (next node, its text, its length, the digit
+// test) before anything is known about it; here those are plain property reads, and wasm gets
+// only the candidates. What they decide is configured from Rust (`walk_filter`): the digit test,
+// the skipped contexts, the container tags, the least number of digits and the dial schemes, so
+// the rules live in one place.
 //
-// It only reads the page (no layout), and it runs in the content script's isolated world, so
-// the page's own scripts cannot change the DOM methods it calls.
+// They only read the page (no layout), and run in the content script's isolated world, so the
+// page's own scripts cannot change the DOM methods they call.
 
 /**
  * Walks text nodes from `walker` until it ends (returns true), `deadline` (performance.now())
@@ -37,6 +39,28 @@ export function walkTexts(walker, deadline, f, out, max) {
 }
 
 /**
+ * What the detector needs from `root`, a node the page added (a list adds each row as one):
+ * pushes onto `links` the unmarked dial links in and under it, and returns a walker over its
+ * text when `texts` is true and it is an element outside every skipped context, else null.
+ */
+export function prepareRoot(root, f, links, texts) {
+  if (!root.isConnected || root.nodeType !== 1) return null;
+  // A tag collection and the scheme test rather than a selector query per root (each query
+  // matches a four-part selector list against every element under it).
+  if (root.localName === 'a') dialLink(root, f, links);
+  for (const a of root.getElementsByTagName('a')) dialLink(a, f, links); // descendants only
+  if (!texts || !outsideSkip(root, f)) return null;
+  return root.ownerDocument.createTreeWalker(root, 4 /* NodeFilter.SHOW_TEXT */);
+}
+
+/** Pushes `a` onto `links` if it is an unmarked link whose `href` starts with a dial scheme. */
+function dialLink(a, f, links) {
+  if (a.hasAttribute(f.mark)) return;
+  const href = a.getAttribute('href');
+  if (href !== null && f.dial.test(href)) links.push(a);
+}
+
+/**
  * Goes through `links` (the page's `document.links`) from index `from` until it ends, `deadline`
  * passes or `max` were found, pushing onto `out` each link not marked yet whose `href` starts
  * with a dial scheme (`f.dial`; Rust checks each one fully). Returns the index to go on from
@@ -47,13 +71,8 @@ export function walkLinks(links, from, deadline, f, out, max) {
   let i = from;
   while (i < n) {
     const a = links[i++];
-    if (!a.hasAttribute(f.mark)) {
-      const href = a.getAttribute('href');
-      if (href !== null && f.dial.test(href)) {
-        out.push(a);
-        if (out.length >= max) return i;
-      }
-    }
+    dialLink(a, f, out);
+    if (out.length >= max) return i;
     if ((i & 31) === 0 && performance.now() > deadline) return i;
   }
   return i;
