@@ -107,6 +107,10 @@ extern "C" {
         max: u32,
     ) -> bool;
 
+    /// See `walk.js`: true if `node` was pushed onto `out` as a candidate.
+    #[wasm_bindgen(js_name = textCandidate)]
+    fn text_candidate(node: &Node, filter: &JsValue, out: &Array) -> bool;
+
     /// See `walk.js`: the walk over what `root` (added by the page) holds, if any.
     #[wasm_bindgen(js_name = prepareRoot)]
     fn prepare_root(
@@ -133,7 +137,7 @@ extern "C" {
 /// `block` (a `Set` of [`BLOCK_TAGS`]), `enough` (at least [`runs::MIN_RUN_DIGITS`] numeric
 /// characters, as [`runs::digit_count`] counts them), `clear` (see [`forget_clear`]), and for
 /// links `mark` ([`DIAL_ATTR`]) and `dial` (an `href` starting with one of [`DIAL_SCHEMES`]).
-fn walk_filter(digit: &RegExp) -> JsValue {
+fn walk_filter() -> JsValue {
     let o = js_sys::Object::new();
     let set = |tags: &[&str]| {
         let set = js_sys::Set::new(&JsValue::UNDEFINED);
@@ -147,7 +151,7 @@ fn walk_filter(digit: &RegExp) -> JsValue {
         "u",
     );
     for (k, v) in [
-        ("digit", JsValue::from(digit.clone())),
+        ("digit", digit_regexp().into()),
         ("skip", JsValue::from_str(SKIP)),
         ("skipTags", set(SKIP_TAGS).into()),
         ("block", set(BLOCK_TAGS).into()),
@@ -244,10 +248,6 @@ struct Inner {
     walker: Option<TreeWalker>,
     /// Text nodes already sent as part of a run (so a container is read once per change).
     seen: WeakSet,
-    /// Elements known to be outside every skipped context (see [`Inner::outside_skip`]).
-    /// The ancestors of the last element found outside every skipped context, from it upwards
-    /// (see [`Inner::outside_skip`]).
-    clear: Vec<Element>,
     perf: Option<web_sys::Performance>,
     sel: Selectors,
     /// A dial element with its fixed attributes, cloned for each number.
@@ -257,11 +257,8 @@ struct Inner {
     next_batch: u32,
     timer: Option<Timeout>,
     send: SendScan,
-    digit: RegExp,
     /// See [`walk_filter`].
     filter: JsValue,
-    /// Candidates handed over by `walk.js`, emptied after each call.
-    found: Array,
     data_key: JsValue,
     observer: Option<MutationObserver>,
     writes: VecDeque<Write>,
@@ -321,7 +318,6 @@ impl Detector {
             page_roots: 0,
             walker: None,
             seen: WeakSet::new(),
-            clear: Vec::new(),
             perf: window.performance(),
             template: dial_template(&doc),
             building: Building::default(),
@@ -329,9 +325,7 @@ impl Detector {
             next_batch: 1,
             timer: None,
             send: Rc::new(send),
-            digit: digit_regexp(),
-            filter: JsValue::UNDEFINED,
-            found: Array::new(),
+            filter: walk_filter(),
             data_key: JsValue::from_str("data"),
             observer: None,
             writes: VecDeque::new(),
@@ -395,7 +389,6 @@ impl Detector {
 
         {
             let mut me = inner.borrow_mut();
-            me.filter = walk_filter(&me.digit);
             me.observer = observer;
             if let Some(body) = doc.body() {
                 // Visible rows first: on a page restored scrolled down, walk from the top of the
@@ -631,14 +624,9 @@ impl Inner {
                 }
                 // Something the page added: one call for its links and its walk (see walk.js),
                 // since a page adding a list adds each row as a root of its own.
-                let found = std::mem::replace(&mut self.found, Array::new());
+                let found = Array::new();
                 self.walker = prepare_root(&root, &self.filter, &found, self.text_detection);
-                for a in found.iter() {
-                    // prepare_root pushes link elements only.
-                    self.consider_link(a.unchecked_into());
-                }
-                found.set_length(0);
-                self.found = found;
+                self.take_links(&found);
                 continue;
             }
             let Some(el) = root.dyn_ref::<Element>().filter(|_| root.is_connected()) else {
@@ -676,7 +664,7 @@ impl Inner {
                 self.link_cursor = Some((links, i));
                 return false;
             }
-            let found = std::mem::replace(&mut self.found, Array::new());
+            let found = Array::new();
             i = walk_links_js(
                 &links,
                 i,
@@ -685,18 +673,20 @@ impl Inner {
                 &found,
                 WALK_MAX_FOUND,
             );
-            for a in found.iter() {
-                // walk.js pushes elements of document.links only.
-                self.consider_link(a.unchecked_into());
-            }
-            found.set_length(0);
-            self.found = found;
+            self.take_links(&found);
             if i < n && now(&self.perf) - t0 > SLICE_MS {
                 self.link_cursor = Some((links, i));
                 return false;
             }
         }
         true
+    }
+
+    /// Considers the links a `walk.js` call pushed onto `found` (link elements only).
+    fn take_links(&mut self, found: &Array) {
+        for a in found.iter() {
+            self.consider_link(a.unchecked_into());
+        }
     }
 
     /// Queues `a` for the worker to parse if it is an unmarked dial link.
@@ -726,11 +716,24 @@ impl Inner {
     /// `walk.js` found. Every candidate it hands over is taken, even past the in-flight limit
     /// (by at most one batch): they are behind the walker already.
     fn walk_some(&mut self, w: &TreeWalker, t0: f64) {
-        let ended = walk_texts(w, t0 + SLICE_MS, &self.filter, &self.found, WALK_MAX_FOUND);
-        if ended {
+        let found = Array::new();
+        if walk_texts(w, t0 + SLICE_MS, &self.filter, &found, WALK_MAX_FOUND) {
             self.walker = None;
         }
-        let found = std::mem::replace(&mut self.found, Array::new());
+        self.take_texts(&found);
+    }
+
+    /// Looks at one text node queued by itself (the page added or changed it), with the test
+    /// `walk.js` makes in a walk, then at its whole run.
+    fn visit(&mut self, node: &Node) {
+        let found = Array::new();
+        if text_candidate(node, &self.filter, &found) {
+            self.take_texts(&found);
+        }
+    }
+
+    /// Takes the candidates a `walk.js` call pushed onto `found`.
+    fn take_texts(&mut self, found: &Array) {
         let n = found.length();
         let mut i = 0;
         while i + 2 < n {
@@ -741,33 +744,6 @@ impl Inner {
             self.candidate(&node, data, alone);
             i += 3;
         }
-        found.set_length(0);
-        self.found = found;
-    }
-
-    /// Looks at one text node queued by itself (the page added or changed it): the checks
-    /// `walk.js` makes in a walk, then its whole run.
-    fn visit(&mut self, node: &Node) {
-        // Only text nodes are queued as such (see `next_source`), and their data is a string:
-        // unlike [`js_text`], no check.
-        let data: JsString = match js_sys::Reflect::get(node, &self.data_key) {
-            Ok(v) => v.unchecked_into(),
-            Err(_) => return,
-        };
-        if data.length() < 3 || data.search(&self.digit) < 0 {
-            return;
-        }
-        let Some(parent) = node.parent_element() else {
-            return;
-        };
-        let Some(parent_tag) = self.outside_skip(&parent) else {
-            return;
-        };
-        // The common case, a table cell or paragraph holding just this text: no walk needed.
-        let alone = node.previous_sibling().is_none()
-            && node.next_sibling().is_none()
-            && BLOCK_TAGS.contains(&parent_tag.as_str());
-        self.candidate(node, data, alone);
     }
 
     /// A text node with a digit, outside every skipped context: its run (or, `alone` in its
@@ -802,43 +778,6 @@ impl Inner {
             starts,
             lens,
         });
-    }
-
-    /// True if neither `el` nor any of its ancestors is a place numbers are not looked for.
-    /// The chain of ancestors found clear last time is remembered: walking up from `el`, an
-    /// ancestor at the same height as one in that chain and identical to it ends the check (all
-    /// above it were clear), so the next cell of a row costs one `matches`, the next row two.
-    /// Forgotten on every page change, which may move an element somewhere else.
-    /// Returns `el`'s local name when it is clear.
-    fn outside_skip(&mut self, el: &Element) -> Option<String> {
-        let tag = el.local_name();
-        if self.skipped(el, &tag) {
-            return None;
-        }
-        let mut chain: Vec<Element> = vec![el.clone()];
-        let mut cur = el.parent_element();
-        while let Some(e) = cur {
-            let depth = chain.len();
-            if self.clear.get(depth).is_some_and(|c| *c == e) {
-                let rest = self.clear.split_off(depth);
-                chain.extend(rest);
-                self.clear = chain;
-                return Some(tag);
-            }
-            if self.skipped(&e, &e.local_name()) {
-                return None;
-            }
-            cur = e.parent_element();
-            chain.push(e);
-        }
-        self.clear = chain;
-        Some(tag)
-    }
-
-    /// Whether `el` (with local name `tag`) is one of [`SKIP`]: by its tag, and only when it has
-    /// attributes by the whole selector.
-    fn skipped(&self, el: &Element, tag: &str) -> bool {
-        SKIP_TAGS.contains(&tag) || (el.has_attributes() && self.sel.is(el, &self.sel.skip))
     }
 
     /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat
@@ -1111,7 +1050,6 @@ impl Inner {
             let Ok(mut me) = this.try_borrow_mut() else {
                 return;
             };
-            me.clear.clear();
             forget_clear(&me.filter);
             // No string crosses into wasm here: a page that renders a long list in one go
             // delivers thousands of records at once.
@@ -1216,7 +1154,7 @@ mod browser {
             .create_tree_walker_with_what_to_show(&host, SHOW_TEXT)
             .ok()?;
         let out = Array::new();
-        let ended = walk_texts(&walker, f64::MAX, &walk_filter(&digit_regexp()), &out, max);
+        let ended = walk_texts(&walker, f64::MAX, &walk_filter(), &out, max);
         host.remove();
         let mut found = Vec::new();
         for i in (0..out.length()).step_by(3) {
@@ -1264,7 +1202,7 @@ mod browser {
                  <a href='tel:1' data-ccaas-dial='+1'>g</a><a>h</a>",
             );
             let links = host.get_elements_by_tag_name("a");
-            let filter = walk_filter(&digit_regexp());
+            let filter = walk_filter();
             let out = Array::new();
             let next = walk_links_js(&links, 0, f64::MAX, &filter, &out, 100);
             let texts: Vec<String> = out
@@ -1295,7 +1233,7 @@ mod browser {
                 doc.body()?.append_child(&host).ok()?;
             }
             let links = Array::new();
-            let walker = prepare_root(&root, &walk_filter(&digit_regexp()), &links, texts);
+            let walker = prepare_root(&root, &walk_filter(), &links, texts);
             host.remove();
             Some((walker.is_some(), links.length()))
         };

@@ -22,20 +22,25 @@ export function walkTexts(walker, deadline, f, out, max) {
   for (;;) {
     const node = walker.nextNode();
     if (node === null) return true;
-    const d = node.data;
-    if (d.length >= 3 && f.digit.test(d)) {
-      const p = node.parentElement;
-      if (p !== null && outsideSkip(p, f)) {
-        const alone =
-          node.previousSibling === null && node.nextSibling === null && f.block.has(p.localName);
-        if (!alone || f.enough.test(d)) {
-          out.push(node, d, alone);
-          if (out.length >= max * 3) return false;
-        }
-      }
-    }
+    if (textCandidate(node, f, out) && out.length >= max * 3) return false;
     if ((++n & 31) === 0 && performance.now() > deadline) return false;
   }
+}
+
+/**
+ * Pushes the text node `node` onto `out` as (node, text, alone) if it is a candidate (see
+ * `walkTexts`); true if it was. The one test of a text node, also for one the page changed.
+ */
+export function textCandidate(node, f, out) {
+  const d = node.data;
+  if (d.length < 3 || !f.digit.test(d)) return false;
+  const p = node.parentElement;
+  if (p === null || !outsideSkip(p, f)) return false;
+  const alone =
+    node.previousSibling === null && node.nextSibling === null && f.block.has(p.localName);
+  if (alone && !f.enough.test(d)) return false;
+  out.push(node, d, alone);
+  return true;
 }
 
 /**
