@@ -13,6 +13,7 @@ use crate::panel::Panel;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use gloo_utils::format::JsValueSerdeExt;
+use protocol::candidate::Shape;
 use protocol::config::PageView;
 use protocol::drop::DropCounters;
 use protocol::ext::{
@@ -310,16 +311,26 @@ fn parse_view(text: &str, origin: &str) -> Option<PageView> {
 }
 
 fn apply_config(b: &Shared, view: Option<PageView>) {
-    let detect = view.is_some_and(|v| v.enabled && v.settings.detection);
-    let has_detector = b.borrow().detector.is_some();
-    if detect && !has_detector {
-        let detector = start_detector(b);
-        b.borrow_mut().detector = detector;
-    } else if !detect && has_detector {
-        // Dropped outside the borrow: restoring the page's text runs in its Drop.
-        let old = b.borrow_mut().detector.take();
-        drop(old);
-        log::info("number detection is switched off for this site: marks removed");
+    let detect = view.filter(|v| v.enabled && v.settings.detection);
+    let running = b.borrow().detector.clone();
+    match (detect, running) {
+        (Some(v), None) => {
+            let detector = start_detector(b, v.shape);
+            b.borrow_mut().detector = detector;
+        }
+        (Some(v), Some(d)) => {
+            if b.borrow().view.map(|old| old.shape) != Some(v.shape) {
+                d.set_shape(v.shape);
+            }
+        }
+        (None, Some(d)) => {
+            drop(d);
+            // Dropped outside the borrow: restoring the page's text runs in its Drop.
+            let old = b.borrow_mut().detector.take();
+            drop(old);
+            log::info("number detection is switched off for this site: marks removed");
+        }
+        (None, None) => {}
     }
     let mut me = b.borrow_mut();
     let enabled = view.is_some_and(|v| v.enabled && v.settings.panel);
@@ -402,7 +413,7 @@ fn set_busy(b: &Shared, active: bool) {
     }
 }
 
-fn start_detector(b: &Shared) -> Option<Rc<Detector>> {
+fn start_detector(b: &Shared, shape: Shape) -> Option<Rc<Detector>> {
     let window = b.borrow().window.clone();
     let weak = Rc::downgrade(b);
     let send = move |scan: &protocol::ext::Scan| {
@@ -417,7 +428,7 @@ fn start_detector(b: &Shared) -> Option<Rc<Detector>> {
             dial_number(&b, None, number);
         }
     };
-    Detector::start(&window, send, dial).map(Rc::new)
+    Detector::start(&window, shape, send, dial).map(Rc::new)
 }
 
 /// Starts a click-to-dial: kept as pending until the panel answers, and the panel restored.

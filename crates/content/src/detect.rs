@@ -24,6 +24,7 @@ use crate::runs::{self, RunText};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, JsString, RegExp, WeakSet};
+use protocol::candidate::{self, Shape};
 use protocol::ext::{json_cost, Hit, LinkHit, Scan, MAX_SCAN_BYTES};
 use protocol::E164;
 use std::cell::RefCell;
@@ -120,6 +121,9 @@ extern "C" {
         texts: bool,
     ) -> Option<TreeWalker>;
 
+    /// See `walk.js`: `new RegExp(source, flags)`, `None` if the engine refuses it.
+    fn regexp(source: &str, flags: &str) -> Option<RegExp>;
+
     /// See `walk.js`: the index to go on from.
     #[wasm_bindgen(js_name = walkLinks)]
     fn walk_links_js(
@@ -133,11 +137,11 @@ extern "C" {
 }
 
 /// What `walk.js` needs to decide, made once from this file's rules: `digit` (the regular
-/// expression that finds a digit), `skip` ([`SKIP`]) and `skipTags` (a `Set` of [`SKIP_TAGS`]),
-/// `block` (a `Set` of [`BLOCK_TAGS`]), `enough` (at least [`runs::MIN_RUN_DIGITS`] numeric
-/// characters, as [`runs::digit_count`] counts them), `clear` (see [`forget_clear`]), and for
-/// links `mark` ([`DIAL_ATTR`]) and `dial` (an `href` starting with one of [`DIAL_SCHEMES`]).
-fn walk_filter() -> JsValue {
+/// expression that finds a digit), `phone` (see [`phone_regexp`]), `skip` ([`SKIP`]) and
+/// `skipTags` (a `Set` of [`SKIP_TAGS`]), `block` (a `Set` of [`BLOCK_TAGS`]), `clear` (see
+/// [`forget_clear`]), and for links `mark` ([`DIAL_ATTR`]) and `dial` (an `href` starting with
+/// one of [`DIAL_SCHEMES`]).
+fn walk_filter(phone: &RegExp) -> JsValue {
     let o = js_sys::Object::new();
     let set = |tags: &[&str]| {
         let set = js_sys::Set::new(&JsValue::UNDEFINED);
@@ -146,16 +150,12 @@ fn walk_filter() -> JsValue {
         }
         set
     };
-    let enough = RegExp::new(
-        &format!("(?:\\p{{N}}[^\\p{{N}}]*){{{}}}", runs::MIN_RUN_DIGITS),
-        "u",
-    );
     for (k, v) in [
         ("digit", digit_regexp().into()),
+        ("phone", phone.into()),
         ("skip", JsValue::from_str(SKIP)),
         ("skipTags", set(SKIP_TAGS).into()),
         ("block", set(BLOCK_TAGS).into()),
-        ("enough", enough.into()),
         ("mark", JsValue::from_str(DIAL_ATTR)),
         (
             "dial",
@@ -166,6 +166,17 @@ fn walk_filter() -> JsValue {
     }
     forget_clear(&o);
     o.into()
+}
+
+/// The test a run of text must pass to go to the matcher: the shape of a number for the agent's
+/// region ([`protocol::candidate`]), which no text holding a number fails. Should this engine
+/// refuse the pattern, any digit will do (every run then goes to the matcher, as it would
+/// without the test).
+fn phone_regexp(shape: Shape) -> RegExp {
+    regexp(&candidate::pattern(shape), "u").unwrap_or_else(|| {
+        log::warn("the number pattern was refused: every text with a digit goes to the matcher");
+        digit_regexp()
+    })
 }
 
 /// Gives `walk.js` a new, empty set of the elements it found outside every skipped context:
@@ -259,6 +270,8 @@ struct Inner {
     send: SendScan,
     /// See [`walk_filter`].
     filter: JsValue,
+    /// See [`phone_regexp`]: `filter.phone`, for runs of more than one text node.
+    phone: RegExp,
     data_key: JsValue,
     observer: Option<MutationObserver>,
     writes: VecDeque<Write>,
@@ -296,11 +309,13 @@ fn page_opted_out(doc: &Document) -> bool {
 }
 
 impl Detector {
-    /// Starts detection on `window`'s document. `send` hands a batch to the worker (false if it
-    /// could not be sent now: it is kept and resent by [`Detector::unanswered`]); `dial` is
-    /// called with the number of a clicked element.
+    /// Starts detection on `window`'s document, for numbers of `shape` (the agent's region).
+    /// `send` hands a batch to the worker (false if it could not be sent now: it is kept and
+    /// resent by [`Detector::unanswered`]); `dial` is called with the number of a clicked
+    /// element.
     pub fn start(
         window: &Window,
+        shape: Shape,
         send: impl Fn(&Scan) -> bool + 'static,
         dial: impl Fn(E164) + 'static,
     ) -> Option<Detector> {
@@ -310,6 +325,7 @@ impl Detector {
             log::info("the page asked for no telephone detection (format-detection meta): only tel: links are marked");
         }
         let sel = Selectors::new()?;
+        let phone = phone_regexp(shape);
         let inner = Rc::new(RefCell::new(Inner {
             sel,
             doc: doc.clone(),
@@ -325,7 +341,8 @@ impl Detector {
             next_batch: 1,
             timer: None,
             send: Rc::new(send),
-            filter: walk_filter(),
+            filter: walk_filter(&phone),
+            phone,
             data_key: JsValue::from_str("data"),
             observer: None,
             writes: VecDeque::new(),
@@ -421,6 +438,16 @@ impl Detector {
     /// The worker's answer to a batch, or one part of it (`last` says it is the final part).
     pub fn on_found(&self, batch: u32, hits: &[Hit], links: &[LinkHit], last: bool) {
         Inner::apply(&self.inner, batch, hits, links, last);
+    }
+
+    /// The agent's region changed: text read from now on is held to the new shape (text already
+    /// read is not read again, as the worker does not match it again either).
+    pub fn set_shape(&self, shape: Shape) {
+        if let Ok(mut me) = self.inner.try_borrow_mut() {
+            let phone = phone_regexp(shape);
+            let _ = js_sys::Reflect::set(&me.filter, &JsValue::from_str("phone"), &phone);
+            me.phone = phone;
+        }
     }
 
     /// Batches sent but not answered: after the worker's port reconnects they are sent again.
@@ -746,8 +773,9 @@ impl Inner {
         }
     }
 
-    /// A text node with a digit, outside every skipped context: its run (or, `alone` in its
-    /// container, itself) goes into the batch if it holds enough digits for a number.
+    /// A text node with a digit, outside every skipped context: its run goes into the batch if
+    /// it can hold a number ([`phone_regexp`]). A node `alone` in its container is its own run,
+    /// already tested by `walk.js`.
     fn candidate(&mut self, node: &Node, data: JsString, alone: bool) {
         let (text, pieces) = if alone {
             single(node, data)
@@ -765,11 +793,11 @@ impl Inner {
             for p in &run.1 {
                 self.seen.add(p.node.unchecked_ref());
             }
+            if !self.phone.test(&run.0.text) {
+                return;
+            }
             run
         };
-        if runs::digit_count(&text.text) < runs::MIN_RUN_DIGITS {
-            return;
-        }
         let RunText { text, starts, lens } = text;
         self.make_room(json_cost(&text));
         self.building.texts.push(text);
@@ -1144,6 +1172,11 @@ mod browser {
 
     wasm_bindgen_test_configure!(run_in_browser);
 
+    /// The filter for a US agent.
+    fn us_filter() -> JsValue {
+        walk_filter(&phone_regexp(candidate::shape("US", false)))
+    }
+
     /// What `walk.js` hands over from a small page: (text, alone) of each candidate.
     fn candidates(html: &str, max: u32) -> Option<(bool, Vec<(String, bool)>)> {
         let doc = web_sys::window()?.document()?;
@@ -1154,7 +1187,7 @@ mod browser {
             .create_tree_walker_with_what_to_show(&host, SHOW_TEXT)
             .ok()?;
         let out = Array::new();
-        let ended = walk_texts(&walker, f64::MAX, &walk_filter(), &out, max);
+        let ended = walk_texts(&walker, f64::MAX, &us_filter(), &out, max);
         host.remove();
         let mut found = Vec::new();
         for i in (0..out.length()).step_by(3) {
@@ -1166,7 +1199,8 @@ mod browser {
     #[wasm_bindgen_test]
     fn the_walk_hands_over_candidates_only() {
         let got = candidates(
-            "<table><tr><td>+1 425 555 0100</td><td>Room 12</td><td>05/10/1986</td></tr></table>\
+            "<table><tr><td>+1 425 555 0100</td><td>Room 12</td><td>05/10/1986</td>\
+             <td>98052-6399</td><td>310-1234</td></tr></table>\
              <pre>425 555 0100</pre><p>Call <b>425</b> 555-0100</p>\
              <div data-ccaas-skip><span>425 555 0100</span></div>\
              <div contenteditable>425 555 0100</div><div contenteditable=false>425 555 0101</div>\
@@ -1180,8 +1214,9 @@ mod browser {
                 true,
                 vec![
                     own("+1 425 555 0100", true),
-                    // "Room 12" is alone in its cell with too few digits for a number.
-                    own("05/10/1986", true),
+                    // "Room 12", a date and a ZIP+4 code are alone in their cells and cannot be
+                    // US numbers; Canada's 310 numbers can.
+                    own("310-1234", true),
                     own("425", false),
                     own(" 555-0100", false),
                     own("425 555 0101", true),
@@ -1202,7 +1237,7 @@ mod browser {
                  <a href='tel:1' data-ccaas-dial='+1'>g</a><a>h</a>",
             );
             let links = host.get_elements_by_tag_name("a");
-            let filter = walk_filter();
+            let filter = us_filter();
             let out = Array::new();
             let next = walk_links_js(&links, 0, f64::MAX, &filter, &out, 100);
             let texts: Vec<String> = out
@@ -1233,7 +1268,7 @@ mod browser {
                 doc.body()?.append_child(&host).ok()?;
             }
             let links = Array::new();
-            let walker = prepare_root(&root, &walk_filter(), &links, texts);
+            let walker = prepare_root(&root, &us_filter(), &links, texts);
             host.remove();
             Some((walker.is_some(), links.length()))
         };
@@ -1245,6 +1280,35 @@ mod browser {
         assert_eq!(prepare(row, false, false, true), Some((false, 0)));
         let link = "<a href='callto:4255550102'>c</a>";
         assert_eq!(prepare(link, true, false, true), Some((false, 1)));
+    }
+
+    #[wasm_bindgen_test]
+    fn every_region_s_pattern_runs_in_javascript_as_in_the_matcher_s_tests() {
+        for r in protocol::regions::REGIONS {
+            for area_code in [false, true] {
+                let source = candidate::pattern(candidate::shape(r.code, area_code));
+                assert!(regexp(&source, "u").is_some(), "{}: {source}", r.code);
+            }
+        }
+        // The cases of the phone crate's candidate tests, with the `regex` crate there.
+        let us = phone_regexp(candidate::shape("US", false));
+        for decoy in [
+            "98052-6399",
+            "05/10/1986",
+            "$123,456.78",
+            "SO-123456",
+            "#123456789",
+        ] {
+            assert!(!us.test(decoy), "{decoy}");
+        }
+        for number in [
+            "(425) 555-0100",
+            "+43 1 2345",
+            "011 44 20 7946 0123",
+            "٤٢٥٥٥٥٠١٠٠",
+        ] {
+            assert!(us.test(number), "{number}");
+        }
     }
 
     #[wasm_bindgen_test]

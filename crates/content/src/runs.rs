@@ -2,22 +2,11 @@
 //! matcher found in a run falls in the run's text nodes. No DOM here, so it is unit-tested
 //! natively.
 
-/// The fewest digits a run needs before it is worth sending to the matcher. The shortest valid
-/// numbers in libphonenumber's metadata have 5 digits (a few small territories); anything with
-/// fewer cannot hold a number.
-pub const MIN_RUN_DIGITS: usize = 5;
-
 /// A run holds at most this many text nodes, and this many UTF-16 units; a bigger container
 /// (a whole page of text directly under `<body>`, say) is scanned one text node at a time, which
 /// only loses numbers split across inline elements there.
 pub const MAX_RUN_PIECES: usize = 64;
 pub const MAX_RUN_UNITS: usize = 4_096;
-
-/// Counts ASCII and other decimal digits (the matcher understands Arabic-Indic and full-width
-/// digits too).
-pub fn digit_count(s: &str) -> usize {
-    s.chars().filter(|c| c.is_numeric()).count()
-}
 
 /// UTF-16 length, the DOM's unit.
 pub fn units(s: &str) -> u32 {
@@ -136,12 +125,5 @@ mod tests {
         assert_eq!(head("abc", 5), "abc");
         assert_eq!(head("a😀b", 2), "a");
         assert_eq!(head("a😀b", 3), "a😀");
-    }
-
-    #[test]
-    fn counts_digits() {
-        assert_eq!(digit_count("(425) 555-0100"), 10);
-        assert_eq!(digit_count("١٢٣"), 3);
-        assert_eq!(digit_count("none"), 0);
     }
 }

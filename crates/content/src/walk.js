@@ -12,10 +12,10 @@
 
 /**
  * Walks text nodes from `walker` until it ends (returns true), `deadline` (performance.now())
- * passes or `max` candidates were found (returns false). A candidate holds a digit, sits outside
- * every skipped context, and, when it is alone in a container, holds enough digits for a number
- * by itself; each is pushed onto `out` as three items: the node, its text, and whether it is
- * alone in its container (a cell or paragraph with no other text to read it with).
+ * passes or `max` candidates were found (returns false). A candidate holds a digit and sits
+ * outside every skipped context; when it is alone in a container, it must also pass `f.phone`
+ * (see `textCandidate`). Each is pushed onto `out` as three items: the node, its text, and
+ * whether it is alone in its container (a cell or paragraph with no other text to read it with).
  */
 export function walkTexts(walker, deadline, f, out, max) {
   let n = 0;
@@ -30,17 +30,30 @@ export function walkTexts(walker, deadline, f, out, max) {
 /**
  * Pushes the text node `node` onto `out` as (node, text, alone) if it is a candidate (see
  * `walkTexts`); true if it was. The one test of a text node, also for one the page changed.
+ * A node alone in its container is its whole run, so it is held to `f.phone` (the shape of a
+ * number for the agent's region, see protocol's candidate.rs) before anything else: dates,
+ * amounts and ids, most of the digits of a CRM list, stop here.
  */
 export function textCandidate(node, f, out) {
   const d = node.data;
   if (d.length < 3 || !f.digit.test(d)) return false;
   const p = node.parentElement;
-  if (p === null || !outsideSkip(p, f)) return false;
+  if (p === null) return false;
   const alone =
     node.previousSibling === null && node.nextSibling === null && f.block.has(p.localName);
-  if (alone && !f.enough.test(d)) return false;
+  if (alone && !f.phone.test(d)) return false;
+  if (!outsideSkip(p, f)) return false;
   out.push(node, d, alone);
   return true;
+}
+
+/** `new RegExp(source, flags)`, or null if this engine refuses it. */
+export function regexp(source, flags) {
+  try {
+    return new RegExp(source, flags);
+  } catch {
+    return null;
+  }
 }
 
 /**

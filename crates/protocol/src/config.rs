@@ -3,6 +3,7 @@
 //! Storage is untrusted input like any other: [`Config::from_stored`] validates what it reads
 //! and never panics; a value it cannot use is reported, and the caller keeps what it had.
 
+use crate::candidate::{shape, Shape};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -66,8 +67,11 @@ fn default_timeout() -> u32 {
     DEFAULT_LIVENESS_TIMEOUT_MS
 }
 
+/// The region of a record that names none.
+const DEFAULT_REGION: &str = "US";
+
 fn default_region() -> String {
-    "US".to_owned()
+    DEFAULT_REGION.to_owned()
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -376,6 +380,9 @@ pub fn all_sites_cover(origin: &str) -> bool {
 pub struct PageView {
     pub enabled: bool,
     pub settings: SiteSettings,
+    /// What numbers look like for the configured region and area code (see
+    /// [`crate::candidate`]); an unknown region gives the loosest shape.
+    pub shape: Shape,
 }
 
 impl PageView {
@@ -388,7 +395,14 @@ impl PageView {
             .and_then(|s| v.get("siteSettings").and_then(|m| m.get(s.as_str())))
             .and_then(|s| serde_json::from_value::<SiteSettings>(s.clone()).ok())
             .unwrap_or_default();
-        Ok(PageView { enabled, settings })
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim);
+        let region = text("region").unwrap_or(DEFAULT_REGION);
+        let area_code = text("areaCode").is_some_and(|a| !a.is_empty());
+        Ok(PageView {
+            enabled,
+            settings,
+            shape: shape(region, area_code),
+        })
     }
 }
 
@@ -739,9 +753,16 @@ mod tests {
                 settings: SiteSettings {
                     panel: true,
                     detection: false
-                }
+                },
+                shape: shape("US", false),
             }
         );
+        let gb = json!({"schema": 2, "widgetUrl": OK, "sites": [], "region": "GB", "areaCode": ""});
+        let local = json!({"schema": 2, "widgetUrl": OK, "sites": [], "areaCode": "425"});
+        for (v, want) in [(gb, shape("GB", false)), (local, shape("US", true))] {
+            let pv = PageView::from_stored(&v, "https://crm.example.com");
+            assert_eq!(pv.map(|p| p.shape), Ok(want));
+        }
         assert!(!PageView::from_stored(&v, "https://other.example.com").is_ok_and(|p| p.enabled));
         let all = json!({"schema": 2, "widgetUrl": OK, "sites": [], "allSites": true});
         assert!(PageView::from_stored(&all, "https://any.example.org").is_ok_and(|p| p.enabled));

@@ -11,6 +11,7 @@
 //! Every decoder here takes untrusted input and returns `Result<_, DropReason>`; none panics.
 //! Decoding happens once, at the boundary; everything behind it works with typed values.
 
+pub mod candidate;
 pub mod config;
 pub mod driver;
 pub mod drop;
