@@ -104,12 +104,12 @@ export function walkLinks(links, from, deadline, f, out, max) {
  * the next cell of a row costs one check.
  */
 function outsideSkip(el, f) {
-  const chain = [];
-  for (let e = el; e !== null; e = e.parentElement) {
-    if (f.clear.has(e)) break;
-    if (f.skipTags.has(e.localName) || (e.hasAttributes() && e.matches(f.skip))) return false;
-    chain.push(e);
+  let top = el;
+  for (; top !== null; top = top.parentElement) {
+    if (f.clear.has(top)) break;
+    if (f.skipTags.has(top.localName) || (top.hasAttributes() && top.matches(f.skip))) return false;
   }
-  for (const e of chain) f.clear.add(e);
+  // A second pass rather than an array of the chain: no garbage per candidate.
+  for (let e = el; e !== top; e = e.parentElement) f.clear.add(e);
   return true;
 }
