@@ -7,7 +7,7 @@
 // under a strict CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, storedConfig } from './harness.mjs';
+import { launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, storedConfig, closeCrmPages } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -145,4 +145,30 @@ test('the context menu "Call" dials a selected number the page did not mark, and
   await sleep(200);
   assert.equal((await dials(widget)).length, 1);
   await page.close();
+});
+
+test('on a site with click-to-dial but no panel, with no softphone open anywhere, a click says so instead of waiting', async () => {
+  await closeCrmPages(h);
+  const crm = h.server.origins.crm;
+  const before = await storedConfig(h);
+  const store = (c) => h.worker.evaluate(async (t) => chrome.storage.local.set({ config: t }), JSON.stringify(c));
+  await store({ ...before, siteSettings: { ...before.siteSettings, [crm]: { panel: false, detection: true } } });
+  try {
+    const { page } = await openCrm(h, 'numbers.html', { waitForPanel: false });
+    await waitMarks(page, 12);
+    await page.locator('#static [data-ccaas-dial]').first().click();
+    const notice = await page.waitForSelector('ccaas-softphone-notice', { state: 'attached' });
+    assert.match(await notice.getAttribute('data-notice'), /^\+14255550100 was not called: no softphone is open\./);
+    // The page API hears the same, at once, instead of a reply that never comes.
+    const reply = await page.evaluate(() => window.crmRequest('clickToDial', { number: '+1 425 555 0101' }, 5000));
+    assert.equal(reply.ok, false);
+    assert.equal(reply.error.code, 'noSoftphone');
+    // The newest message replaces the last; no panel or bar appeared.
+    await waitFor(async () => /0101 was not called/.test(await page.getAttribute('ccaas-softphone-notice', 'data-notice')), 'second notice');
+    assert.equal(await page.locator('ccaas-softphone-notice').count(), 1);
+    assert.equal(await page.locator('ccaas-softphone, ccaas-softphone-bar').count(), 0);
+    await page.close();
+  } finally {
+    await store(before);
+  }
 });

@@ -9,8 +9,10 @@
 use crate::router::{self, Candidate};
 use crate::{debug, load_config, log};
 use gloo_timers::callback::Timeout;
-use protocol::ext::{BackgroundToContent, BackgroundToPanel, Role};
+use protocol::ext::{BackgroundToContent, BackgroundToPanel, DialId, DialOutcome, Role};
+use protocol::page::PageError;
 use protocol::softphone::{Ownership, STORAGE_KEY};
+use protocol::E164;
 use std::cell::RefCell;
 use webext::storage::{self, Area};
 
@@ -247,9 +249,18 @@ async fn hand_over(gone: i32) {
 
 /// Where a dial from `tab` goes: the owner's panel (told to come forward), or the tab's own.
 pub async fn route_dial(tab: i32, msg: BackgroundToPanel) {
+    let owner = owner().await;
+    if owner.is_none() && !panel_expected(tab).await {
+        // No tab hosts the softphone and this one never will (its site has the panel off):
+        // held here, the dial would wait for nobody. The agent is told what to do instead.
+        if let BackgroundToPanel::Dial { id, number } = msg {
+            refuse_dial(tab, id, &number);
+        }
+        return;
+    }
     // The owner's panel may not have reconnected yet (after a worker restart): the dial waits
     // for it there, and moves with the softphone if it is handed over meanwhile.
-    let target = owner().await.unwrap_or(tab);
+    let target = owner.unwrap_or(tab);
     if target != tab {
         router::to_content(target, &BackgroundToContent::ShowPanel);
         if let BackgroundToPanel::Dial { number, .. } = &msg {
@@ -266,4 +277,41 @@ pub async fn route_dial(tab: i32, msg: BackgroundToPanel) {
         }
     }
     router::to_panel(target, msg);
+}
+
+/// Whether `tab` will show a softphone panel of its own: its site has the panel on (or what its
+/// site is, or the configuration, is not known yet: then the dial waits as before).
+async fn panel_expected(tab: i32) -> bool {
+    let Some(origin) = router::origin(tab) else {
+        return true;
+    };
+    load_config()
+        .await
+        .is_none_or(|c| c.settings_for(&origin).panel)
+}
+
+/// Answers a dial that no softphone can take: the page API gets `noSoftphone`, the agent a
+/// notice in the tab.
+fn refuse_dial(tab: i32, id: DialId, number: &E164) {
+    let e = PageError::new(
+        "noSoftphone",
+        "no softphone is open: open a CRM site that has the softphone panel, then call again",
+    );
+    router::to_content(
+        tab,
+        &BackgroundToContent::DialResult {
+            id,
+            outcome: DialOutcome::Failed(e),
+        },
+    );
+    router::to_content(
+        tab,
+        &BackgroundToContent::Notice {
+            text: format!(
+                "{} was not called: no softphone is open. Open a CRM site that has the softphone \
+                 panel, then call again.",
+                number.as_str()
+            ),
+        },
+    );
 }

@@ -31,6 +31,8 @@ struct Tab {
     held_for_panel: Vec<BackgroundToPanel>,
     /// The content script's session (from `Hello`): where a dial's result goes back to.
     session: Option<String>,
+    /// The origin of the page the content script runs in (from its port's sender).
+    origin: Option<String>,
     /// The tab wants a softphone (its site has the panel enabled), and its title.
     wants: bool,
     title: String,
@@ -85,6 +87,11 @@ pub fn wants(tab: i32) -> bool {
 
 pub fn has_panel(tab: i32) -> bool {
     TABS.with(|t| t.borrow().get(&tab).is_some_and(|t| t.panel.is_some()))
+}
+
+/// The origin of the page `tab`'s content script runs in, if it has connected.
+pub fn origin(tab: i32) -> Option<String> {
+    TABS.with(|t| t.borrow().get(&tab).and_then(|t| t.origin.clone()))
 }
 
 pub fn title(tab: i32) -> Option<String> {
@@ -177,6 +184,7 @@ pub fn on_connect(port: Port) {
         port.disconnect();
         return;
     };
+    let origin = sender.url.as_deref().and_then(url_origin);
     if sender.extension_id != webext::runtime::id() {
         port.disconnect();
         return;
@@ -233,6 +241,7 @@ pub fn on_connect(port: Port) {
             std::mem::take(&mut tab.held_for_panel)
         } else {
             tab.content = Some(end);
+            tab.origin = origin;
             Vec::new()
         }
     });

@@ -10,6 +10,7 @@ use crate::bar::{Bar, BarAction};
 use crate::detect::Detector;
 use crate::log;
 use crate::panel::Panel;
+use crate::toast::Toast;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use gloo_utils::format::JsValueSerdeExt;
@@ -73,6 +74,8 @@ pub struct Bridge {
     panel: Option<Panel>,
     /// The bar shown instead of the panel while the softphone lives in another tab.
     bar: Option<Bar>,
+    /// A message for the agent in a tab with neither panel nor bar (see [`Toast`]).
+    toast: Option<Toast>,
     /// Whether this tab wants a softphone (the panel is enabled for its site); the worker
     /// answers with the [`Role`] that decides between panel and bar.
     wants_softphone: bool,
@@ -204,6 +207,7 @@ pub fn start(window: Window) {
     let origin = window.location().origin().unwrap_or_default();
     Panel::remove_stale(&window);
     Bar::remove_stale(&window);
+    Toast::remove_stale(&window);
     let bridge = Rc::new(RefCell::new(Bridge {
         window: window.clone(),
         origin: origin.clone(),
@@ -223,6 +227,7 @@ pub fn start(window: Window) {
         watchdog: None,
         panel: None,
         bar: None,
+        toast: None,
         wants_softphone: false,
         role: None,
         unload_guard: None,
@@ -973,11 +978,15 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
         BackgroundToContent::DialNumber { number } => dial_number(b, None, number),
         BackgroundToContent::Notice { text } => {
             log::info(&text);
-            let me = b.borrow();
+            let mut me = b.borrow_mut();
             if let Some(p) = &me.panel {
                 p.notice(&text);
             } else if let Some(bar) = &me.bar {
                 bar.notice(&text);
+            } else {
+                // Replaced, not stacked: the newest message is the one that matters.
+                me.toast = None;
+                me.toast = Toast::show(&me.window, &text);
             }
         }
         BackgroundToContent::Role(role) => apply_role(b, role),
@@ -1000,6 +1009,7 @@ pub fn teardown() {
             me.resend_timer = None;
             me.panel = None;
             me.bar = None;
+            me.toast = None;
             me.unload_guard = None;
             me.detector = None;
             me.port = None;

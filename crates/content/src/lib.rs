@@ -11,6 +11,7 @@ pub mod log;
 pub mod panel;
 pub mod probe;
 pub mod runs;
+pub mod toast;
 
 use wasm_bindgen::prelude::*;
 
