@@ -17,5 +17,10 @@
   }
   glue.__wbg_set_wasm(exports);
   exports.__wbindgen_start?.();
+  // Injected at document_start: the module is compiled while the page parses, and the bridge
+  // starts once the DOM is there. Widget frames (the probe) start at once, as before.
+  if (window === window.top && document.readyState === 'loading') {
+    await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+  }
   glue.start(route);
 })().catch((e) => console.warn('[ccaas-bridge] content script could not start:', e));
