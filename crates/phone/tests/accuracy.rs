@@ -13,44 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use phone::{find_numbers, Options};
 use rlibphonenumber::PHONE_NUMBER_UTIL;
-use serde::Deserialize;
 
 const MIN_PRECISION: f64 = 0.99;
 const MIN_RECALL: f64 = 0.98;
 
-#[derive(Deserialize)]
-struct Snippet {
-    region: String,
-    #[serde(default)]
-    area_code: Option<String>,
-    text: String,
-    expect: Vec<Expected>,
-    #[serde(default)]
-    note: String,
-}
+mod common;
 
-#[derive(Deserialize, Clone, PartialEq, Eq, PartialOrd, Ord, Debug)]
-struct Expected {
-    e164: String,
-    #[serde(default)]
-    ext: Option<String>,
-}
-
-/// The file: a sentence saying what it is, then the snippets.
-#[derive(Deserialize)]
-struct SnippetsFile {
-    #[allow(dead_code)]
-    about: String,
-    snippets: Vec<Snippet>,
-}
-
-fn snippets() -> Vec<Snippet> {
-    let json = include_str!("snippets.json");
-    match serde_json::from_str::<SnippetsFile>(json) {
-        Ok(file) => file.snippets,
-        Err(e) => panic!("snippets.json does not parse: {e}"),
-    }
-}
+use common::{snippets, Expected};
 
 #[derive(Default)]
 struct Score {

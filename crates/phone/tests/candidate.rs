@@ -16,8 +16,9 @@ use rlibphonenumber::{
     NumberLengthType, PhoneNumber, PhoneNumberFormat, PhoneNumberType, PhoneNumberUtil, Region,
     ValidationError, PHONE_NUMBER_UTIL,
 };
-use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
+
+mod common;
 
 /// The shortest national number of country code `cc` by its main region's metadata (the one
 /// libphonenumber checks possible lengths against): the shortest length not too short (local-only
@@ -233,19 +234,6 @@ fn written_examples(of: Region, from: Region) -> Vec<String> {
     out
 }
 
-#[derive(Deserialize)]
-struct Snippet {
-    region: String,
-    #[serde(default)]
-    area_code: Option<String>,
-    text: String,
-}
-
-#[derive(Deserialize)]
-struct SnippetsFile {
-    snippets: Vec<Snippet>,
-}
-
 /// The test for `opts`.
 fn test_for(opts: &Options) -> Regex {
     Regex::new(&pattern(shape(&opts.region, opts.area_code.is_some()))).unwrap()
@@ -272,8 +260,7 @@ fn no_text_with_a_number_fails_the_test() {
     let mut failures = Vec::new();
     let mut checked = 0;
 
-    let file: SnippetsFile = serde_json::from_str(include_str!("snippets.json")).unwrap();
-    for s in &file.snippets {
+    for s in &common::snippets() {
         let opts = Options {
             region: s.region.clone(),
             area_code: s.area_code.clone(),
