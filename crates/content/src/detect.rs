@@ -9,6 +9,8 @@
 //!   [`MAX_IN_FLIGHT`] batches waiting for the worker;
 //! - text nodes of one block (a table cell, a paragraph) are read as one run, so a number split
 //!   across inline elements (`<b>(425)</b> 555-0100`) is still one number;
+//! - a run goes to the worker only if it has the shape of a number for the agent's region
+//!   ([`protocol::candidate`]): dates, amounts and ids never leave the page;
 //! - writes (splitting a text node and wrapping the number) happen only when the worker answers,
 //!   never interleaved with layout reads, and no `Range` is kept;
 //! - a `MutationObserver` queues what the page adds or changes; records caused by our own

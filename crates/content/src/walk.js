@@ -4,7 +4,7 @@
 // each node costs several calls across the boundary (next node, its text, its length, the digit
 // test) before anything is known about it; here those are plain property reads, and wasm gets
 // only the candidates. What they decide is configured from Rust (`walk_filter`): the digit test,
-// the skipped contexts, the container tags, the least number of digits and the dial schemes, so
+// the skipped contexts, the container tags, the shape of a number and the dial schemes, so
 // the rules live in one place.
 //
 // They only read the page (no layout), and run in the content script's isolated world, so the
