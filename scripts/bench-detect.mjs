@@ -783,6 +783,7 @@ function report(r) {
   row('  marked / planted', (c) => `${c.marked}/${c.planted}`, '', (c) => `${c.marked ?? '?'}/${c.planted}`);
   row('  right E.164, right cell', (c) => c.accuracy.correct);
   row('  wrong / missed / extra', (c) => `${c.accuracy.wrongNumber}/${c.accuracy.missed}/${c.accuracy.extra}`);
+  row('  first number clickable after nav, ms', (c) => f(c.firstMarkAfterNavMs, 0), '(info: the first batch the matcher answered, written at once)');
   row('  clickable after nav, ms', (c) => f(c.clickableAfterNavMs, 0));
   row('  clickable after load, ms', (c) => f(c.clickableAfterLoadMs, 0), `every number ≤ ${GOALS.clickableAfterLoadMs} ms after load  ${verdicts('clickable')}`);
   row('  load event end, ms', (c) => f(c.nav.loadEventEndMs, 0), `("after load": after the run without extension's, ${f(r.contenders.find((c) => !c.hung)?.nav?.referenceLoadEndMs, 0)} ms)`);
