@@ -64,3 +64,24 @@ test('a site that is not configured gets no content script', async () => {
   assert.equal(await page.locator('ccaas-softphone').count(), 0);
   await page.close();
 });
+
+test('the CRM content script runs from document_start, and starts the bridge once the DOM is there', async () => {
+  // Registered at document_start (a document_idle or document_end script would hold the page's
+  // load event until after its first rendering); the registration is compared by run time too,
+  // so an earlier version's registration is replaced on update.
+  const runAt = async () => (await h.worker.evaluate(() => chrome.scripting.getRegisteredContentScripts())).find((s) => s.id === 'crm')?.runAt;
+  assert.equal(await runAt(), 'document_start');
+  // What an earlier version registered (same id and sites, at document_idle) is replaced at the
+  // next sync, which every worker start and every save runs.
+  await h.worker.evaluate(() => chrome.scripting.updateContentScripts([{ id: 'crm', runAt: 'document_idle' }]));
+  assert.equal(await runAt(), 'document_idle');
+  const popup = await h.context.newPage();
+  await popup.goto(h.extUrl('popup.html'));
+  assert.equal(await popup.evaluate(() => chrome.runtime.sendMessage(JSON.stringify({ t: 'configSaved' }))), true);
+  await popup.close();
+  assert.equal(await runAt(), 'document_start');
+  // The bridge starts at DOMContentLoaded: by then the page's body exists, so the panel is there.
+  const { page } = await openCrm(h, 'permissive.html');
+  assert.equal(await page.locator('ccaas-softphone').count(), 1);
+  await page.close();
+});

@@ -25,17 +25,24 @@ fn strings(v: &[String]) -> Array {
     v.iter().map(|s| JsValue::from_str(s)).collect()
 }
 
-/// The registrations in force, as `(id, matches)` sorted by id.
-async fn registered() -> Result<Vec<(String, Vec<String>)>, ExtError> {
+/// What tells two registrations apart here: id, when the script runs, and where.
+type Key = (String, String, Vec<String>);
+
+/// The registrations in force, as [`Key`]s sorted by id.
+async fn registered() -> Result<Vec<Key>, ExtError> {
     let list = call(&["scripting"], "getRegisteredContentScripts", &[]).await?;
-    let mut out: Vec<(String, Vec<String>)> = Array::from(&list)
+    let mut out: Vec<Key> = Array::from(&list)
         .iter()
         .map(|s| {
             let matches = Array::from(&get(&s, "matches"))
                 .iter()
                 .filter_map(|m| m.as_string())
                 .collect();
-            (get(&s, "id").as_string().unwrap_or_default(), matches)
+            (
+                get(&s, "id").as_string().unwrap_or_default(),
+                get(&s, "runAt").as_string().unwrap_or_default(),
+                matches,
+            )
         })
         .collect();
     out.sort();
@@ -46,9 +53,11 @@ async fn registered() -> Result<Vec<(String, Vec<String>)>, ExtError> {
 /// they are already the same: unregistering, even for a moment, would let a frame that loads in
 /// between (the widget reloading after a save) start without its script.
 pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
-    let mut wanted: Vec<(String, Vec<String>)> = scripts
+    // The run time is compared too: an update that changes it must replace what an earlier
+    // version registered (registrations persist across sessions).
+    let mut wanted: Vec<Key> = scripts
         .iter()
-        .map(|s| (s.id.clone(), s.matches.clone()))
+        .map(|s| (s.id.clone(), s.run_at.to_owned(), s.matches.clone()))
         .collect();
     wanted.sort();
     if registered().await.is_ok_and(|r| r == wanted) {
