@@ -329,10 +329,10 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
             }
         }
         (None, Some(d)) => {
+            b.borrow_mut().detector = None;
+            // The last owner, dropped outside the borrow: restoring the page's text runs in its
+            // Drop.
             drop(d);
-            // Dropped outside the borrow: restoring the page's text runs in its Drop.
-            let old = b.borrow_mut().detector.take();
-            drop(old);
             log::info("number detection is switched off for this site: marks removed");
         }
         (None, None) => {}

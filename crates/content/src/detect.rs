@@ -272,8 +272,6 @@ struct Inner {
     send: SendScan,
     /// See [`walk_filter`].
     filter: JsValue,
-    /// See [`phone_regexp`]: `filter.phone`, for runs of more than one text node.
-    phone: RegExp,
     data_key: JsValue,
     observer: Option<MutationObserver>,
     writes: VecDeque<Write>,
@@ -327,7 +325,6 @@ impl Detector {
             log::info("the page asked for no telephone detection (format-detection meta): only tel: links are marked");
         }
         let sel = Selectors::new()?;
-        let phone = phone_regexp(shape);
         let inner = Rc::new(RefCell::new(Inner {
             sel,
             doc: doc.clone(),
@@ -343,8 +340,7 @@ impl Detector {
             next_batch: 1,
             timer: None,
             send: Rc::new(send),
-            filter: walk_filter(&phone),
-            phone,
+            filter: walk_filter(&phone_regexp(shape)),
             data_key: JsValue::from_str("data"),
             observer: None,
             writes: VecDeque::new(),
@@ -445,10 +441,9 @@ impl Detector {
     /// The agent's region changed: text read from now on is held to the new shape (text already
     /// read is not read again, as the worker does not match it again either).
     pub fn set_shape(&self, shape: Shape) {
-        if let Ok(mut me) = self.inner.try_borrow_mut() {
+        if let Ok(me) = self.inner.try_borrow() {
             let phone = phone_regexp(shape);
             let _ = js_sys::Reflect::set(&me.filter, &JsValue::from_str("phone"), &phone);
-            me.phone = phone;
         }
     }
 
@@ -795,7 +790,7 @@ impl Inner {
             for p in &run.1 {
                 self.seen.add(p.node.unchecked_ref());
             }
-            if !self.phone.test(&run.0.text) {
+            if !self.can_hold_a_number(&run.0.text) {
                 return;
             }
             run
@@ -808,6 +803,15 @@ impl Inner {
             starts,
             lens,
         });
+    }
+
+    /// Whether a run's `text` passes `walk.js`'s test of a number's shape (`filter.phone`, see
+    /// [`phone_regexp`]).
+    fn can_hold_a_number(&self, text: &str) -> bool {
+        js_sys::Reflect::get(&self.filter, &JsValue::from_str("phone"))
+            .ok()
+            .and_then(|p| p.dyn_into::<RegExp>().ok())
+            .is_none_or(|p| p.test(text))
     }
 
     /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat

@@ -105,9 +105,9 @@ pub fn pattern(shape: Shape) -> String {
             }
             lead.push_str(&one_of(&d.to_string()));
         }
-        let rest = usize::from(len).saturating_sub(prefix.len());
-        branches.push(format!(
-            "{lead}(?:[{PUNCTUATION}]{{0,4}}\\p{{Nd}}){{{rest}}}"
+        branches.push(run(
+            &lead,
+            usize::from(len).saturating_sub(prefix.len()) + 1,
         ));
     }
     branches.join("|")
