@@ -7,7 +7,7 @@
 // under a strict CSP.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, storedConfig, closeCrmPages } from './harness.mjs';
+import { launch, configure, openCrm, openOptions, save, widgetFrame, driverBound, waitFor, sleep, storedConfig, closeCrmPages } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -123,6 +123,39 @@ test('switching detection off for the site removes the marks at once, without mo
   assert.equal((await marks(page)).length, count + 40);
   assert.equal(await page.evaluate(() => document.querySelectorAll('[data-ccaas-dial] [data-ccaas-dial]').length), 0);
   await page.close();
+});
+
+test('a change of region or area code reads the open page again: numbers of the old setting are unmarked, those of the new one marked', async () => {
+  const { page } = await openCrm(h, 'regions.html');
+  const byId = async () => Object.fromEntries((await marks(page)).map((m) => [m.id, m.number]));
+  const settle = async (want, what) => {
+    await waitFor(async () => JSON.stringify(await byId()) === JSON.stringify(want) && true, what, 10000);
+    await sleep(500); // nothing more comes
+    assert.deepEqual(await byId(), want, what);
+  };
+  const texts = () => page.evaluate(() => [...document.querySelectorAll('#offices p')].map((p) => p.textContent));
+  const original = await texts();
+  await settle({ us: '+14255550100', intl: '+4930123456' }, 'US, no area code');
+  const setNumbering = async (region, areaCode) => {
+    const options = await openOptions(h);
+    await options.getByLabel('Default region for national numbers').selectOption(region);
+    const area = options.getByLabel('Default area code for local numbers');
+    if (await area.isVisible()) await area.fill(areaCode); // shown for regions that dial local numbers
+    assert.match(await save(options), /^Saved/);
+    await options.close();
+  };
+  try {
+    await setNumbering('GB', '');
+    await settle({ gb: '+442079460958', intl: '+4930123456' }, 'GB');
+    assert.deepEqual(await texts(), original, 'the text of unmarked numbers is restored');
+    await setNumbering('US', '425');
+    await settle({ us: '+14255550100', local: '+14255550199', intl: '+4930123456' }, 'US with area code 425');
+    assert.deepEqual(await texts(), original);
+    assert.equal(await page.evaluate(() => document.querySelectorAll('[data-ccaas-dial] [data-ccaas-dial]').length), 0);
+  } finally {
+    await setNumbering('US', '');
+    await page.close();
+  }
 });
 
 test('the context menu "Call" dials a selected number the page did not mark, and says why when it is not one', async () => {

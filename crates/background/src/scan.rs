@@ -5,7 +5,7 @@
 
 use crate::{debug, load_config};
 use phone::Options;
-use protocol::config::Config;
+use protocol::config::{Config, Numbering};
 use protocol::ext::{Hit, LinkHit, Scan};
 use protocol::E164;
 use std::cell::RefCell;
@@ -35,6 +35,24 @@ async fn options() -> Options {
     o
 }
 
+/// The matcher's options for a batch: the region and area code the page read it under (the
+/// page may hear of a change before this worker does, or after). One this extension does not
+/// know is refused, and the batch is matched under the configured ones.
+async fn options_for(n: &Numbering) -> Options {
+    match n.checked() {
+        Ok(n) => Options {
+            region: n.region,
+            area_code: Some(n.area_code).filter(|a| !a.is_empty()),
+        },
+        Err(e) => {
+            debug(&format!(
+                "a scan's numbering refused ({e}): the configured one is used"
+            ));
+            options().await
+        }
+    }
+}
+
 /// Called when the configuration changes: the next scan reads it again.
 pub fn forget_options() {
     OPTIONS.with(|o| *o.borrow_mut() = None);
@@ -60,7 +78,7 @@ pub fn warm_up_once() {
 /// Finds the numbers of one batch. Matches whose E.164 form our own validator refuses are left
 /// out rather than sent (the content script would drop them anyway).
 pub async fn run(scan: &Scan) -> (Vec<Hit>, Vec<LinkHit>) {
-    let o = options().await;
+    let o = options_for(&scan.numbering).await;
     let hits = find_in_texts(&scan.texts, &o);
     let links = scan
         .links

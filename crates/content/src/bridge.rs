@@ -14,8 +14,7 @@ use crate::toast::Toast;
 use gloo_events::EventListener;
 use gloo_timers::callback::Timeout;
 use gloo_utils::format::JsValueSerdeExt;
-use protocol::candidate::Shape;
-use protocol::config::PageView;
+use protocol::config::{Numbering, PageView};
 use protocol::drop::DropCounters;
 use protocol::ext::{
     self, BackgroundToContent, BackgroundToPanel, ContentToBackground, DialId, DialOutcome,
@@ -316,16 +315,24 @@ fn parse_view(text: &str, origin: &str) -> Option<PageView> {
 }
 
 fn apply_config(b: &Shared, view: Option<PageView>) {
-    let detect = view.filter(|v| v.enabled && v.settings.detection);
+    let detect = view.as_ref().filter(|v| v.enabled && v.settings.detection);
     let running = b.borrow().detector.clone();
     match (detect, running) {
         (Some(v), None) => {
-            let detector = start_detector(b, v.shape);
+            let detector = start_detector(b, v.numbering.clone());
             b.borrow_mut().detector = detector;
         }
         (Some(v), Some(d)) => {
-            if b.borrow().view.map(|old| old.shape) != Some(v.shape) {
-                d.set_shape(v.shape);
+            let same = b.borrow().view.as_ref().map(|old| &old.numbering) == Some(&v.numbering);
+            if !same {
+                // Text already read, and marks made, under the old region: all of it is read
+                // again under the new one. The old detector restores the page first (in its
+                // Drop, outside the borrow).
+                b.borrow_mut().detector = None;
+                drop(d);
+                let detector = start_detector(b, v.numbering.clone());
+                b.borrow_mut().detector = detector;
+                log::info("the region or area code changed: numbers are read again");
             }
         }
         (None, Some(d)) => {
@@ -338,7 +345,7 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
         (None, None) => {}
     }
     let mut me = b.borrow_mut();
-    let enabled = view.is_some_and(|v| v.enabled && v.settings.panel);
+    let enabled = view.as_ref().is_some_and(|v| v.enabled && v.settings.panel);
     me.view = view;
     if enabled != me.wants_softphone {
         me.wants_softphone = enabled;
@@ -418,7 +425,7 @@ fn set_busy(b: &Shared, active: bool) {
     }
 }
 
-fn start_detector(b: &Shared, shape: Shape) -> Option<Rc<Detector>> {
+fn start_detector(b: &Shared, numbering: Numbering) -> Option<Rc<Detector>> {
     let window = b.borrow().window.clone();
     let weak = Rc::downgrade(b);
     let send = move |scan: &protocol::ext::Scan| {
@@ -433,7 +440,7 @@ fn start_detector(b: &Shared, shape: Shape) -> Option<Rc<Detector>> {
             dial_number(&b, None, number);
         }
     };
-    Detector::start(&window, shape, send, dial).map(Rc::new)
+    Detector::start(&window, numbering, send, dial).map(Rc::new)
 }
 
 /// Starts a click-to-dial: kept as pending until the panel answers, and the panel restored.
@@ -580,7 +587,7 @@ impl Bridge {
     }
 
     fn enabled(&self) -> bool {
-        self.view.is_some_and(|v| v.enabled)
+        self.view.as_ref().is_some_and(|v| v.enabled)
     }
 }
 

@@ -27,6 +27,7 @@ use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use gloo_timers::callback::Timeout;
 use js_sys::{Array, JsString, RegExp, WeakSet};
 use protocol::candidate::{self, Shape};
+use protocol::config::Numbering;
 use protocol::ext::{json_cost, Hit, LinkHit, Scan, MAX_SCAN_BYTES};
 use protocol::E164;
 use std::cell::RefCell;
@@ -247,6 +248,13 @@ struct Sent {
 
 type SendScan = Rc<dyn Fn(&Scan) -> bool>;
 
+thread_local! {
+    /// The next batch number, for every detector of this page: an answer to a batch of a
+    /// detector that was replaced (the region changed, detection went off and on) then matches
+    /// no batch of the new one.
+    static NEXT_BATCH: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
 /// A part of one text node to wrap: `(from, to, hit)` in the node's UTF-16 units.
 type Part<'a> = (u32, u32, &'a Hit);
 
@@ -267,7 +275,8 @@ struct Inner {
     template: Option<Element>,
     building: Building,
     in_flight: BTreeMap<u32, Sent>,
-    next_batch: u32,
+    /// The region and area code every batch is read under.
+    numbering: Numbering,
     timer: Option<Timeout>,
     send: SendScan,
     /// See [`walk_filter`].
@@ -309,13 +318,13 @@ fn page_opted_out(doc: &Document) -> bool {
 }
 
 impl Detector {
-    /// Starts detection on `window`'s document, for numbers of `shape` (the agent's region).
-    /// `send` hands a batch to the worker (false if it could not be sent now: it is kept and
+    /// Starts detection on `window`'s document, for numbers read under `numbering` (the agent's
+    /// region and area code; a change of it starts a new detector). `send` hands a batch to the worker (false if it could not be sent now: it is kept and
     /// resent by [`Detector::unanswered`]); `dial` is called with the number of a clicked
     /// element.
     pub fn start(
         window: &Window,
-        shape: Shape,
+        numbering: Numbering,
         send: impl Fn(&Scan) -> bool + 'static,
         dial: impl Fn(E164) + 'static,
     ) -> Option<Detector> {
@@ -337,10 +346,10 @@ impl Detector {
             template: dial_template(&doc),
             building: Building::default(),
             in_flight: BTreeMap::new(),
-            next_batch: 1,
             timer: None,
             send: Rc::new(send),
-            filter: walk_filter(&phone_regexp(shape)),
+            filter: walk_filter(&phone_regexp(numbering.shape())),
+            numbering,
             data_key: JsValue::from_str("data"),
             observer: None,
             writes: VecDeque::new(),
@@ -436,15 +445,6 @@ impl Detector {
     /// The worker's answer to a batch, or one part of it (`last` says it is the final part).
     pub fn on_found(&self, batch: u32, hits: &[Hit], links: &[LinkHit], last: bool) {
         Inner::apply(&self.inner, batch, hits, links, last);
-    }
-
-    /// The agent's region changed: text read from now on is held to the new shape (text already
-    /// read is not read again, as the worker does not match it again either).
-    pub fn set_shape(&self, shape: Shape) {
-        if let Ok(me) = self.inner.try_borrow() {
-            let phone = phone_regexp(shape);
-            let _ = js_sys::Reflect::set(&me.filter, &JsValue::from_str("phone"), &phone);
-        }
     }
 
     /// Batches sent but not answered: after the worker's port reconnects they are sent again.
@@ -875,12 +875,12 @@ impl Inner {
         if b.texts.is_empty() && b.links.is_empty() {
             return;
         }
-        let batch = self.next_batch;
-        self.next_batch = self.next_batch.wrapping_add(1);
+        let batch = NEXT_BATCH.with(|n| n.replace(n.get().wrapping_add(1)));
         let scan = Scan {
             batch,
             texts: b.texts,
             links: b.links,
+            numbering: self.numbering.clone(),
         };
         if !(self.send)(&scan) {
             log::debug("a scan batch waits for the worker's port");

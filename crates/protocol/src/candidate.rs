@@ -48,7 +48,7 @@ pub struct Shape {
 
 /// The shape used when the region is unknown: no national number is shorter than 4 digits, and
 /// any digit may start an international prefix.
-const ANY: Shape = Shape {
+pub(crate) const ANY: Shape = Shape {
     national: 4,
     short: &[],
     idd_first: "0123456789",

@@ -376,13 +376,39 @@ pub fn all_sites_cover(origin: &str) -> bool {
 
 /// What the content script needs to know about its own page, read from the stored record
 /// without a URL parser (kept out of the content script for its size).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PageView {
     pub enabled: bool,
     pub settings: SiteSettings,
-    /// What numbers look like for the configured region and area code (see
-    /// [`crate::candidate`]); an unknown region gives the loosest shape.
-    pub shape: Shape,
+    /// How the page's national numbers are read (as stored: the worker checks it).
+    pub numbering: Numbering,
+}
+
+/// How national numbers are read: the agent's region and area code. The content script stamps
+/// it on every [`crate::ext::Scan`], so text read under one setting is matched under that one,
+/// whichever of the worker and the page hears of a change first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Numbering {
+    pub region: String,
+    /// Empty: none.
+    pub area_code: String,
+}
+
+impl Numbering {
+    /// What numbers look like under this setting (see [`crate::candidate`]); an unknown
+    /// region gives the loosest shape.
+    pub fn shape(&self) -> Shape {
+        shape(&self.region, !self.area_code.is_empty())
+    }
+
+    /// The same, validated like a saved setting (a known region, an area code of digits).
+    pub fn checked(&self) -> Result<Numbering, ConfigError> {
+        Ok(Numbering {
+            region: parse_region(&self.region)?,
+            area_code: parse_area_code(&self.area_code)?,
+        })
+    }
 }
 
 impl PageView {
@@ -396,12 +422,13 @@ impl PageView {
             .and_then(|s| serde_json::from_value::<SiteSettings>(s.clone()).ok())
             .unwrap_or_default();
         let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::trim);
-        let region = text("region").unwrap_or(DEFAULT_REGION);
-        let area_code = text("areaCode").is_some_and(|a| !a.is_empty());
         Ok(PageView {
             enabled,
             settings,
-            shape: shape(region, area_code),
+            numbering: Numbering {
+                region: text("region").unwrap_or(DEFAULT_REGION).to_owned(),
+                area_code: text("areaCode").unwrap_or_default().to_owned(),
+            },
         })
     }
 }
@@ -754,15 +781,26 @@ mod tests {
                     panel: true,
                     detection: false
                 },
-                shape: shape("US", false),
+                numbering: Numbering {
+                    region: "US".into(),
+                    area_code: String::new()
+                },
             }
         );
         let gb = json!({"schema": 2, "widgetUrl": OK, "sites": [], "region": "GB", "areaCode": ""});
         let local = json!({"schema": 2, "widgetUrl": OK, "sites": [], "areaCode": "425"});
         for (v, want) in [(gb, shape("GB", false)), (local, shape("US", true))] {
             let pv = PageView::from_stored(&v, "https://crm.example.com");
-            assert_eq!(pv.map(|p| p.shape), Ok(want));
+            assert_eq!(pv.map(|p| p.numbering.shape()), Ok(want));
         }
+        let odd = |region: &str, area_code: &str| Numbering {
+            region: region.into(),
+            area_code: area_code.into(),
+        };
+        assert_eq!(odd(" gb", "20").checked(), Ok(odd("GB", "20")));
+        assert!(odd("XX", "").checked().is_err());
+        assert!(odd("US", "+1 425").checked().is_err());
+        assert_eq!(odd("XX", "").shape(), crate::candidate::ANY);
         assert!(!PageView::from_stored(&v, "https://other.example.com").is_ok_and(|p| p.enabled));
         let all = json!({"schema": 2, "widgetUrl": OK, "sites": [], "allSites": true});
         assert!(PageView::from_stored(&all, "https://any.example.org").is_ok_and(|p| p.enabled));

@@ -5,6 +5,7 @@
 //! neither read nor forge. They are still decoded with the same bounded decoder: a bug in one
 //! context must not crash another.
 
+use crate::config::Numbering;
 use crate::driver::{BaseStatus, DriverEvent, DriverRequest};
 use crate::page::{BridgeStatus, PageError, PageEvent};
 use crate::{json, DropReason, E164};
@@ -80,12 +81,14 @@ pub enum Role {
 /// One batch of page text for the phone-number matcher, which runs in the worker so that its
 /// size and start-up stay off the page. `texts` are runs of text that read as one (text nodes
 /// joined across inline elements); `links` are the targets of `tel:`, `callto:` and `sip:` links,
-/// without the scheme. The answer is a [`BackgroundToContent::Found`] with the same `batch`.
+/// without the scheme; `numbering` is the region and area code they were read under. The answer
+/// is a [`BackgroundToContent::Found`] with the same `batch`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scan {
     pub batch: u32,
     pub texts: Vec<String>,
     pub links: Vec<String>,
+    pub numbering: Numbering,
 }
 
 /// The most one [`Scan`] carries, in bytes of its JSON text as [`json_cost`] estimates it, so
@@ -409,9 +412,13 @@ mod tests {
             batch: 7,
             texts,
             links: vec!["+14255550100".into()],
+            numbering: Numbering {
+                region: "US".into(),
+                area_code: "425".into(),
+            },
         });
         let wire = encode(&scan);
-        assert!(wire.len() <= cost + 100, "{} > {cost}", wire.len());
+        assert!(wire.len() <= cost + 200, "{} > {cost}", wire.len());
         assert!(wire.len() <= crate::MAX_MESSAGE_BYTES, "{}", wire.len());
         assert_eq!(decode::<ContentToBackground>(&wire), Ok(scan));
         let n = E164::parse("+14255550100").unwrap_or_else(|_| unreachable!());
