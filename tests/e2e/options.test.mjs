@@ -84,7 +84,7 @@ test('the widget URL is shown in parts, and editing a part rewrites the URL', as
   await page.close();
 });
 
-test('adding a site enables the content script there; removing it stops it on the next navigation', async () => {
+test('adding a site starts the content script in its open tabs at once, and on later loads; removing it stops it on the next navigation', async () => {
   const other = `${h.server.origins.other}/other/hostile-frame.html`;
   const started = (lines) => lines.filter((l) => l.includes('content script started')).length;
   const visit = async () => {
@@ -100,8 +100,17 @@ test('adding a site enables the content script there; removing it stops it on th
   const options = await openOptions(h);
   await setSites(options, [h.server.origins.crm, h.server.origins.other]);
   assert.match(await save(options), /^Saved/);
+  // The tab that was open before the save gets it without a reload, once.
+  await waitFor(() => started(v.lines) === 1, 'content script in the open tab of the added site');
+  await sleep(800);
+  assert.equal(started(v.lines), 1);
+  // Saving again (nothing added) starts nothing more.
+  assert.match(await save(options), /^Saved/);
+  await sleep(800);
+  assert.equal(started(v.lines), 1);
+  v.lines.length = 0;
   await v.page.reload();
-  await waitFor(() => started(v.lines) === 1, 'content script on the added site');
+  await waitFor(() => started(v.lines) === 1, 'content script on the added site after a reload');
   await setSites(options, [h.server.origins.crm]);
   assert.match(await save(options), /^Saved/);
   await v.page.close();

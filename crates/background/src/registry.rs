@@ -72,7 +72,7 @@ async fn sync_now() {
     let config = load_config().await;
     crate::scan::forget_options();
     sync_menu(config.as_ref()).await;
-    let scripts = match config {
+    let scripts = match &config {
         Some(c) => {
             let mut list = Vec::new();
             let crm = c.crm_patterns();
@@ -114,6 +114,9 @@ async fn sync_now() {
         }
         None => Vec::new(),
     };
+    let before = scripting::registered_matches("crm")
+        .await
+        .unwrap_or_default();
     match scripting::replace_all(&scripts).await {
         Ok(()) => log(&format!(
             "content scripts registered: {}",
@@ -123,7 +126,39 @@ async fn sync_now() {
                 .collect::<Vec<_>>()
                 .join(", ")
         )),
-        Err(e) => log(&format!("content scripts could not be registered: {e}")),
+        Err(e) => {
+            log(&format!("content scripts could not be registered: {e}"));
+            return;
+        }
+    }
+    if let Some(c) = &config {
+        start_in_open_tabs(c, &before).await;
+    }
+}
+
+/// A site just added to the list starts in the tabs already open on it, as the agent expects
+/// after pressing Save, not only after a reload. Only listed sites: turning on "all sites" does
+/// not inject into every open tab at once (those start on their next load). A tab that already
+/// runs the bridge is left alone by the loader's guard.
+async fn start_in_open_tabs(c: &Config, before: &[String]) {
+    let added: Vec<String> = c
+        .sites
+        .iter()
+        .map(|s| match_pattern(s))
+        .filter(|p| !before.contains(p))
+        .collect();
+    if added.is_empty() {
+        return;
+    }
+    let tabs = match webext::tabs::query_urls(&added).await {
+        Ok(t) => t,
+        Err(e) => return log(&format!("open tabs of the added sites not found: {e}")),
+    };
+    for tab in tabs {
+        match scripting::execute_file(tab, "content.js").await {
+            Ok(()) => log(&format!("started in the open tab {tab} of an added site")),
+            Err(e) => log(&format!("could not start in the open tab {tab}: {e}")),
+        }
     }
 }
 

@@ -92,3 +92,24 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
         .await
         .map(|_| ())
 }
+
+/// The sites the registration `id` runs on (empty when there is none).
+pub async fn registered_matches(id: &str) -> Result<Vec<String>, ExtError> {
+    Ok(registered()
+        .await?
+        .into_iter()
+        .find(|(i, _, _)| i == id)
+        .map(|(_, _, matches)| matches)
+        .unwrap_or_default())
+}
+
+/// Runs the extension file `file` in the top frame of `tab_id` (isolated world), as a
+/// registration would have on the next load.
+pub async fn execute_file(tab_id: i32, file: &str) -> Result<(), ExtError> {
+    let target = object(&[("tabId", JsValue::from(tab_id))]);
+    let files: Array = std::iter::once(JsValue::from_str(file)).collect();
+    let details = object(&[("target", target.into()), ("files", files.into())]);
+    call(&["scripting"], "executeScript", &[details.into()])
+        .await
+        .map(|_| ())
+}

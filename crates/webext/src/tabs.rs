@@ -17,6 +17,19 @@ pub async fn active_tab() -> Result<Option<(i32, Option<String>)>, ExtError> {
         .map(|id| (id as i32, prop(&first, "url").as_string())))
 }
 
+/// The ids of the open tabs whose URL matches one of `patterns` (match patterns; only tabs of
+/// sites the extension has host permission for are seen).
+pub async fn query_urls(patterns: &[String]) -> Result<Vec<i32>, ExtError> {
+    let urls: js_sys::Array = patterns.iter().map(|p| JsValue::from_str(p)).collect();
+    let q = object(&[("url", urls.into())]);
+    let tabs = call(&["tabs"], "query", &[q.into()]).await?;
+    Ok(js_sys::Array::from(&tabs)
+        .iter()
+        .filter_map(|t| prop(&t, "id").as_f64())
+        .map(|id| id as i32)
+        .collect())
+}
+
 /// The URL of one tab (`None` if the tab is gone or its URL is not visible to the extension).
 pub async fn get(tab_id: i32) -> Result<Option<String>, ExtError> {
     let tab = call(&["tabs"], "get", &[JsValue::from(tab_id)]).await?;
