@@ -4,6 +4,18 @@
 (async () => {
   if (globalThis.__ccaasBridgeLoaded) return; // injected twice into one page: keep the first
   globalThis.__ccaasBridgeLoaded = true;
+  // What the page asks of the bridge before it is up (it starts at DOMContentLoaded, on a heavy
+  // page only after the page's first rendering) is kept, in order, and handed to it: at most 64
+  // messages addressed to it and `ccaas-bridge` events. Rust checks each like any other.
+  const top = window === window.top;
+  const early = [];
+  const keep = (e) => {
+    if (early.length < 64 && (e.type !== 'message' || e.data?.channel === 'ccaas-bridge')) early.push(e);
+  };
+  if (top) {
+    addEventListener('message', keep);
+    addEventListener('ccaas-bridge', keep);
+  }
   const url = (path) => chrome.runtime.getURL(path);
   const glue = await import(url('wasm/content_bg.js'));
   let route = 'wasm';
@@ -19,8 +31,12 @@
   exports.__wbindgen_start?.();
   // Injected at document_start: the module is compiled while the page parses, and the bridge
   // starts once the DOM is there. Widget frames (the probe) start at once, as before.
-  if (window === window.top && document.readyState === 'loading') {
+  if (top && document.readyState === 'loading') {
     await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
   }
-  glue.start(route);
+  if (top) {
+    removeEventListener('message', keep);
+    removeEventListener('ccaas-bridge', keep);
+  }
+  glue.start(route, early);
 })().catch((e) => console.warn('[ccaas-bridge] content script could not start:', e));

@@ -205,3 +205,24 @@ test('a widget URL saved in the options reaches an open tab without a reload, an
   await page.close();
   assert.match(await configure(h), /^Saved/);
 });
+
+test('requests the page makes while it still parses, before the bridge is up, are answered and the dial arrives once', async () => {
+  assert.match(await configure(h), /^Saved/);
+  const { page } = await openCrm(h, 'early.html');
+  assert.equal(await page.evaluate(() => window.__readyStateAtRequest), 'loading');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const replies = await waitFor(async () => {
+    const r = await page.evaluate(() => window.__replies);
+    return r.length >= 2 && r;
+  }, 'replies to both early requests', 15000);
+  const byId = Object.fromEntries(replies.map((r) => [r.id, r]));
+  assert.equal(byId['early-dial']?.ok, true, JSON.stringify(replies));
+  assert.equal(byId['early-dial'].data.delivered, true);
+  assert.equal(byId['early-status']?.ok, true, JSON.stringify(replies));
+  assert.equal(typeof byId['early-status'].data.widget, 'string');
+  await sleep(500);
+  assert.deepEqual(await dials(widget), ['+14255550100']);
+  assert.equal((await page.evaluate(() => window.__replies)).length, 2);
+  await page.close();
+});

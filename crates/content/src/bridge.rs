@@ -202,7 +202,10 @@ thread_local! {
     static BRIDGE: RefCell<Option<Shared>> = const { RefCell::new(None) };
 }
 
-pub fn start(window: Window) {
+/// Starts the bridge on `window`; `early` holds the page's messages and `ccaas-bridge` events
+/// that the loader kept before (a request the page made while the bridge loaded), handled now
+/// as if they had just come.
+pub fn start(window: Window, early: js_sys::Array) {
     let origin = window.location().origin().unwrap_or_default();
     Panel::remove_stale(&window);
     Bar::remove_stale(&window);
@@ -285,6 +288,13 @@ pub fn start(window: Window) {
     }
 
     connect(&bridge);
+    for e in early.iter() {
+        if let Some(m) = e.dyn_ref::<MessageEvent>() {
+            on_page_message(&bridge, m);
+        } else if let Some(c) = e.dyn_ref::<web_sys::CustomEvent>() {
+            on_page_event(&bridge, c);
+        }
+    }
     let weak = Rc::downgrade(&bridge);
     let origin = bridge.borrow().origin.clone();
     wasm_bindgen_futures::spawn_local(async move {

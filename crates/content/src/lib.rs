@@ -15,9 +15,10 @@ pub mod toast;
 
 use wasm_bindgen::prelude::*;
 
-/// Entry point, called once by the loader with the route it took (`"wasm"` or `"wasm2js"`).
+/// Entry point, called once by the loader with the route it took (`"wasm"` or `"wasm2js"`) and
+/// the page's messages and `ccaas-bridge` events that came before (see `bridge::start`).
 #[wasm_bindgen]
-pub fn start(route: &str) {
+pub fn start(route: &str, early: Option<js_sys::Array>) {
     console_error_panic_hook::set_once();
     let Some(window) = web_sys::window() else {
         return;
@@ -37,5 +38,5 @@ pub fn start(route: &str) {
         return;
     }
     log::info(&format!("content script started (route: {route})"));
-    bridge::start(window);
+    bridge::start(window, early.unwrap_or_default());
 }
