@@ -256,3 +256,30 @@ test('a corrupted ownership record is replaced after a worker restart, never a c
   assert.ok(r.ok, JSON.stringify(r));
   await waitFor(async () => (await dials(widget)).includes('+14255550144'), 'the dial after the restart');
 });
+
+test('after a worker restart, conversation events still go to the tab the agent works in', async () => {
+  const a = await openCrm(h, 'permissive.html?t=wa');
+  const widget = await widgetFrame(h, a.page);
+  await driverBound(widget);
+  const c = await openCrm(h, 'permissive.html?t=wc', { waitForPanel: false });
+  await c.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  await h.worker.evaluate((t) => chrome.tabs.update(t, { active: true }), await tabIdOf(c.page));
+  await sleep(300);
+  // Stopped from the working tab's own DevTools session: no tab is opened or activated (the
+  // harness's stopWorker opens one), so the restarted worker hears of no activation.
+  const cdp = await h.context.newCDPSession(c.page);
+  const statuses = [];
+  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => statuses.push(v.runningStatus)));
+  await cdp.send('ServiceWorker.enable');
+  await cdp.send('ServiceWorker.stopAllWorkers');
+  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
+  await cdp.detach();
+  await sleep(1000); // the tabs' ports reconnect
+  const call = await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Bo Chen' }));
+  await waitFor(() => c.page.evaluate(() => window.crmLog.some((m) => m.kind === 'event' && m.type === 'conversationLoaded')),
+    'conversationLoaded in the working tab', 15000);
+  assert.equal(await a.page.evaluate(() => window.crmLog.filter((m) => m.type === 'conversationLoaded').length), 0, 'not in the owner tab');
+  await widget.evaluate((id) => window.__emu.raise('conversation.onStatusChange', { liveWorkItemId: id, statusCode: 4 }), call.liveWorkItemId);
+  await waitFor(async () => (await owner())?.busy === false, 'no conversation any more');
+  await closeAll();
+});

@@ -40,6 +40,7 @@ fn debug(msg: &str) {
 pub async fn start() {
     console_error_panic_hook::set_once();
     log(&format!("background worker started (version {VERSION})"));
+    router::seed_working_tab().await;
     registry::sync().await;
     badge::sync().await;
 }

@@ -49,8 +49,8 @@ pub struct Candidate {
 
 thread_local! {
     static TABS: RefCell<HashMap<i32, Tab>> = RefCell::new(HashMap::new());
-    /// The tab the agent activated last (memory only: after a worker restart, until the next
-    /// activation, events go to the owner's tab).
+    /// The tab the agent activated last (after a worker restart: the active tab then, see
+    /// [`seed_working_tab`]).
     static WORKING: RefCell<Option<i32>> = const { RefCell::new(None) };
 }
 
@@ -105,6 +105,21 @@ pub fn events_target(owner: i32) -> i32 {
         .with(|w| *w.borrow())
         .filter(|w| wants(*w))
         .unwrap_or(owner)
+}
+
+/// At worker start: the tab the agent works in is the active tab of the focused window, until
+/// the next activation (a restarted worker has no memory of the last one, and events would go
+/// to the owner's tab instead).
+pub async fn seed_working_tab() {
+    if let Ok(Some((tab, _))) = webext::tabs::active_tab().await {
+        let seeded = WORKING.with(|w| {
+            let mut w = w.borrow_mut();
+            w.is_none().then(|| *w = Some(tab)).is_some()
+        });
+        if seeded {
+            crate::owner::update_events_target();
+        }
+    }
 }
 
 /// The agent switched to `tab`.
