@@ -186,18 +186,21 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Stops the extension's service worker the way Chrome does when it is idle, and waits until the
- * open ports have woken it again.
+ * open ports have woken it again. From `page`'s DevTools session when given (no tab is opened or
+ * activated), else from an options page opened for it. `during`, if given, runs right after the
+ * stop, before the worker is back.
  */
-export async function stopWorker(h) {
-  const options = await openOptions(h);
-  const cdp = await h.context.newCDPSession(options);
+export async function stopWorker(h, page, during) {
+  const options = page ? null : await openOptions(h);
+  const cdp = await h.context.newCDPSession(page ?? options);
   const statuses = [];
   cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => statuses.push(v.runningStatus)));
   await cdp.send('ServiceWorker.enable');
   await cdp.send('ServiceWorker.stopAllWorkers');
+  await during?.();
   await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
   await cdp.detach();
-  await options.close();
+  await options?.close();
 }
 
 /**

@@ -257,28 +257,47 @@ test('a corrupted ownership record is replaced after a worker restart, never a c
   await waitFor(async () => (await dials(widget)).includes('+14255550144'), 'the dial after the restart');
 });
 
-test('after a worker restart, conversation events still go to the tab the agent works in', async () => {
-  const a = await openCrm(h, 'permissive.html?t=wa');
+/** Tab a hosts the softphone (driver bound), tab c shows the bar and is the active tab. */
+const ownerAndWorkingTab = async (tag) => {
+  const a = await openCrm(h, `permissive.html?t=${tag}a`);
   const widget = await widgetFrame(h, a.page);
   await driverBound(widget);
-  const c = await openCrm(h, 'permissive.html?t=wc', { waitForPanel: false });
+  const c = await openCrm(h, `permissive.html?t=${tag}c`, { waitForPanel: false });
   await c.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
   await h.worker.evaluate((t) => chrome.tabs.update(t, { active: true }), await tabIdOf(c.page));
   await sleep(300);
-  // Stopped from the working tab's own DevTools session: no tab is opened or activated (the
-  // harness's stopWorker opens one), so the restarted worker hears of no activation.
-  const cdp = await h.context.newCDPSession(c.page);
-  const statuses = [];
-  cdp.on('ServiceWorker.workerVersionUpdated', (e) => e.versions.forEach((v) => statuses.push(v.runningStatus)));
-  await cdp.send('ServiceWorker.enable');
-  await cdp.send('ServiceWorker.stopAllWorkers');
-  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
-  await cdp.detach();
-  await sleep(1000); // the tabs' ports reconnect
+  return { a, c, widget };
+};
+
+test('after a worker restart, conversation events still go to the tab the agent works in', async () => {
+  const { a, c, widget } = await ownerAndWorkingTab('w');
+  // Stopped from the working tab's own DevTools session: no tab is opened or activated, so the
+  // restarted worker hears of no activation.
+  await stopWorker(h, c.page);
+  // The working tab's and the panel's ports are back once a dial from it goes round.
+  const r = await c.page.evaluate(() => window.crmDial('+14255550144', 15000));
+  assert.ok(r.ok, JSON.stringify(r));
   const call = await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Bo Chen' }));
   await waitFor(() => c.page.evaluate(() => window.crmLog.some((m) => m.kind === 'event' && m.type === 'conversationLoaded')),
     'conversationLoaded in the working tab', 15000);
   assert.equal(await a.page.evaluate(() => window.crmLog.filter((m) => m.type === 'conversationLoaded').length), 0, 'not in the owner tab');
+  await widget.evaluate((id) => window.__emu.raise('conversation.onStatusChange', { liveWorkItemId: id, statusCode: 4 }), call.liveWorkItemId);
+  await waitFor(async () => (await owner())?.busy === false, 'no conversation any more');
+  await closeAll();
+});
+
+test('a conversation event raised while the worker restarts reaches a page once', async () => {
+  const { a, c, widget } = await ownerAndWorkingTab('r');
+  let call;
+  // Raised at once, while the panel's port to the worker is down: the panel holds it, and the
+  // worker holds it for a tab whose content script has not reconnected yet.
+  await stopWorker(h, c.page, async () => {
+    call = await widget.evaluate(() => window.__emu.loadConversation({ customerName: 'Cy Diaz' }));
+  });
+  const loaded = (p) => p.evaluate(() => window.crmLog.filter((m) => m.kind === 'event' && m.type === 'conversationLoaded').length);
+  await waitFor(async () => (await loaded(a.page)) + (await loaded(c.page)) > 0, 'conversationLoaded in a page', 15000);
+  await sleep(1000);
+  assert.equal((await loaded(a.page)) + (await loaded(c.page)), 1, 'exactly once');
   await widget.evaluate((id) => window.__emu.raise('conversation.onStatusChange', { liveWorkItemId: id, statusCode: 4 }), call.liveWorkItemId);
   await waitFor(async () => (await owner())?.busy === false, 'no conversation any more');
   await closeAll();

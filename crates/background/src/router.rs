@@ -18,6 +18,8 @@ use webext::Listener;
 
 /// Messages for a panel that has not connected yet are held, up to this many.
 const MAX_HELD: usize = 64;
+/// The most conversation events held for one tab whose content script is not connected.
+const MAX_HELD_EVENTS: usize = 256;
 
 struct End {
     port: Port,
@@ -29,6 +31,9 @@ struct Tab {
     content: Option<End>,
     panel: Option<End>,
     held_for_panel: Vec<BackgroundToPanel>,
+    /// Conversation events for a content script whose port is not back yet (the worker just
+    /// restarted): sent when it connects.
+    held_events: Vec<BackgroundToContent>,
     /// The content script's session (from `Hello`): where a dial's result goes back to.
     session: Option<String>,
     /// The origin of the page the content script runs in (from its port's sender).
@@ -151,8 +156,19 @@ fn post<T: serde::Serialize>(end: &Option<End>, msg: &T) -> bool {
 
 pub fn to_content(tab: i32, msg: &BackgroundToContent) {
     TABS.with(|t| {
-        if let Some(tab) = t.borrow().get(&tab) {
-            post(&tab.content, msg);
+        let mut tabs = t.borrow_mut();
+        if tabs.get(&tab).is_some_and(|t| post(&t.content, msg)) {
+            return;
+        }
+        // A page must not miss a conversation event because the worker restarted a moment
+        // ago; anything else is either resent by the content script or stale by then.
+        if let BackgroundToContent::Event { .. } = msg {
+            let held = &mut tabs.entry(tab).or_default().held_events;
+            if held.len() < MAX_HELD_EVENTS {
+                held.push(msg.clone());
+            } else {
+                debug("too many conversation events wait for a tab: one is dropped");
+            }
         }
     });
 }
@@ -248,20 +264,23 @@ pub fn on_connect(port: Port) {
         port,
         _listeners: [on_msg, on_disc].into_iter().flatten().collect(),
     };
-    let held = TABS.with(|t| {
+    let (held, events) = TABS.with(|t| {
         let mut tabs = t.borrow_mut();
         let tab = tabs.entry(tab_id).or_default();
         if is_panel {
             tab.panel = Some(end);
-            std::mem::take(&mut tab.held_for_panel)
+            (std::mem::take(&mut tab.held_for_panel), Vec::new())
         } else {
             tab.content = Some(end);
             tab.origin = origin;
-            Vec::new()
+            (Vec::new(), std::mem::take(&mut tab.held_events))
         }
     });
     for msg in held {
         to_panel(tab_id, msg);
+    }
+    for msg in events {
+        to_content(tab_id, &msg);
     }
 }
 

@@ -41,6 +41,8 @@ const REMEMBERED: usize = 512;
 const REQUEST_TIMEOUT_MS: u32 = 5_000;
 /// Driver events per port message to the page in a burst (see [`queue_event`]).
 const OUTBOX_BATCH: usize = 100;
+/// The most messages held for the worker while its port is down (see [`Panel::held`]).
+const MAX_HELD: usize = 256;
 
 /// Which port a dial came in on, and so which one its result goes back on: the direct port
 /// from this tab's page, or the worker (a dial from another tab, or a resend).
@@ -110,6 +112,12 @@ struct Panel {
     /// Conversation events go to this tab's page (else through the worker to where the agent
     /// works).
     events_here: bool,
+    /// The worker answered this port's `Hello`: messages posted on it arrive.
+    welcomed: bool,
+    /// Messages for the worker while no welcomed port is up (the worker restarts): sent in
+    /// order once one is. Posted on a dead or orphaned port they would be lost, and with them
+    /// a conversation event for the page or the news that a conversation is active.
+    held: RefCell<VecDeque<String>>,
 }
 
 type Shared = Rc<RefCell<Panel>>;
@@ -154,6 +162,8 @@ pub fn start() {
         early_ready: None,
         broadcast: None,
         events_here: true,
+        welcomed: false,
+        held: RefCell::new(VecDeque::new()),
     }));
     PANEL.with(|s| *s.borrow_mut() = Some(p.clone()));
 
@@ -358,8 +368,36 @@ impl Panel {
     }
 
     fn send(&self, msg: &PanelToBackground) {
-        if let Some(port) = &self.port {
-            let _ = port.post(&ext::encode(msg));
+        self.post_to_worker(&ext::encode(msg));
+    }
+
+    /// Posts on the worker's port once it is welcomed and nothing is held before; else holds.
+    fn post_to_worker(&self, text: &str) {
+        let mut held = self.held.borrow_mut();
+        if self.welcomed && held.is_empty() {
+            if let Some(port) = &self.port {
+                if port.post(text).is_ok() {
+                    return;
+                }
+            }
+        }
+        if held.len() >= MAX_HELD {
+            held.pop_front();
+            warn("too many messages waiting for the background worker: the oldest is dropped");
+        }
+        held.push_back(text.to_owned());
+    }
+
+    /// The worker welcomed the port: what was held goes, in order.
+    fn on_welcome(&mut self) {
+        self.welcomed = true;
+        let Some(port) = &self.port else { return };
+        let mut held = self.held.borrow_mut();
+        while let Some(text) = held.pop_front() {
+            if port.post(&text).is_err() {
+                held.push_front(text);
+                break;
+            }
         }
     }
 
@@ -374,9 +412,7 @@ impl Panel {
                 return;
             }
         }
-        if let Some(port) = &self.port {
-            let _ = port.post(text);
-        }
+        self.post_to_worker(text);
     }
 
     fn finish(&mut self, id: DialId, outcome: DialOutcome, route: Route) {
@@ -404,8 +440,8 @@ impl Panel {
         for text in ext::encode_batches(&events) {
             if self.events_here {
                 self.send_text_to_tab(&text);
-            } else if let Some(port) = &self.port {
-                let _ = port.post(&text);
+            } else {
+                self.post_to_worker(&text);
             }
         }
     }
@@ -955,7 +991,11 @@ fn connect(p: &Shared) {
         let Some(p) = weak.upgrade() else { return };
         match ext::decode::<BackgroundToPanel>(&text) {
             Ok(BackgroundToPanel::Welcome { tab_id }) => {
-                p.borrow_mut().watchdog = None;
+                {
+                    let mut me = p.borrow_mut();
+                    me.watchdog = None;
+                    me.on_welcome();
+                }
                 connect_direct(&p, tab_id);
             }
             Ok(BackgroundToPanel::Dial { id, number }) => on_dial(&p, id, number, Route::Worker),
@@ -980,6 +1020,7 @@ fn connect(p: &Shared) {
         {
             let mut me = p.borrow_mut();
             me.port = None;
+            me.welcomed = false;
             me.port_listeners.clear();
             me.watchdog = None;
         }
@@ -992,6 +1033,7 @@ fn connect(p: &Shared) {
         let stale = {
             let mut me = p.borrow_mut();
             me.watchdog = None;
+            me.welcomed = false;
             me.port_listeners.clear();
             me.port.take()
         };
@@ -1003,8 +1045,10 @@ fn connect(p: &Shared) {
     });
     let mut me = p.borrow_mut();
     me.port_listeners = [on_msg, on_disc].into_iter().flatten().collect();
+    // The one message that does not wait for a welcome: it asks for it.
+    let _ = port.post(&ext::encode(&PanelToBackground::Hello));
     me.port = Some(port);
+    me.welcomed = false;
     me.watchdog = Some(watchdog);
-    me.send(&PanelToBackground::Hello);
     me.report_status();
 }
