@@ -6,11 +6,13 @@
   globalThis.__ccaasBridgeLoaded = true;
   // What the page asks of the bridge before it is up (it starts at DOMContentLoaded, on a heavy
   // page only after the page's first rendering) is kept, in order, and handed to it: at most 64
-  // messages addressed to it and `ccaas-bridge` events. Rust checks each like any other.
+  // `ccaas-bridge` events and messages addressed to it by the page itself (so that a framed
+  // third party cannot crowd them out). Rust checks each like any other.
   const top = window === window.top;
   const early = [];
   const keep = (e) => {
-    if (early.length < 64 && (e.type !== 'message' || e.data?.channel === 'ccaas-bridge')) early.push(e);
+    if (early.length >= 64) return;
+    if (e.type !== 'message' || (e.source === window && e.origin === location.origin && e.data?.channel === 'ccaas-bridge')) early.push(e);
   };
   if (top) {
     addEventListener('message', keep);
