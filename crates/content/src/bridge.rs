@@ -1011,11 +1011,28 @@ fn handle(b: &Shared, msg: BackgroundToContent) {
     }
 }
 
-/// Removes the panel and every listener. Called when the extension context is gone.
+thread_local! {
+    /// The notice a torn-down bridge leaves (see [`teardown`]); it removes itself.
+    static LAST_NOTICE: RefCell<Option<Toast>> = const { RefCell::new(None) };
+}
+
+/// How long the notice of a torn-down bridge stays: long enough for an agent who looked away.
+const UNLOADED_NOTICE_MS: u32 = 60_000;
+
+/// Removes the panel and every listener. Called when the extension context is gone. On a site
+/// where the bridge was on, the agent is told why the softphone went and what brings it back:
+/// after an update the extension does not come back into open tabs by itself.
 pub fn teardown() {
     let bridge = BRIDGE.with(|b| b.borrow_mut().take());
     if let Some(b) = bridge {
         if let Ok(mut me) = b.try_borrow_mut() {
+            if me.enabled() {
+                let text = "The contact-center softphone extension was updated, reloaded or \
+                            turned off. Reload this tab to use it again.";
+                LAST_NOTICE.with(|n| {
+                    *n.borrow_mut() = Toast::show_for(&me.window, text, UNLOADED_NOTICE_MS)
+                });
+            }
             me.listeners.clear();
             me.ext_listeners.clear();
             me.port_listeners.clear();

@@ -37,6 +37,11 @@ impl Toast {
 
     /// Shows `text` (as text, never HTML) at the bottom right of the viewport.
     pub fn show(window: &Window, text: &str) -> Option<Toast> {
+        Toast::show_for(window, text, SHOW_MS)
+    }
+
+    /// The same, for `ms` milliseconds.
+    pub fn show_for(window: &Window, text: &str, ms: u32) -> Option<Toast> {
         let doc = window.document()?;
         let (host, root) = crate::panel::shadow_host(window, TOAST_TAG)?;
         root.set_inner_html(&format!(
@@ -58,7 +63,7 @@ impl Toast {
         let toast = Toast {
             host,
             root,
-            _timer: Timeout::new(SHOW_MS, move || gone.remove()),
+            _timer: Timeout::new(ms, move || gone.remove()),
         };
         toast.set_text(text);
         Some(toast)
