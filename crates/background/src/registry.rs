@@ -114,25 +114,25 @@ async fn sync_now() {
         }
         None => Vec::new(),
     };
-    let before = scripting::registered_matches("crm")
-        .await
-        .unwrap_or_default();
-    match scripting::replace_all(&scripts).await {
-        Ok(()) => log(&format!(
-            "content scripts registered: {}",
-            scripts
-                .iter()
-                .map(|s| s.id.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
+    let before = match scripting::replace_all(&scripts).await {
+        Ok(before) => {
+            log(&format!(
+                "content scripts registered: {}",
+                scripts
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            before
+        }
         Err(e) => {
             log(&format!("content scripts could not be registered: {e}"));
             return;
         }
-    }
+    };
     if let Some(c) = &config {
-        start_in_open_tabs(c, &before).await;
+        start_in_open_tabs(c, before.matches("crm")).await;
     }
 }
 

@@ -117,10 +117,8 @@ pub fn events_target(owner: i32) -> i32 {
 /// to the owner's tab instead).
 pub async fn seed_working_tab() {
     if let Ok(Some((tab, _))) = webext::tabs::active_tab().await {
-        let seeded = WORKING.with(|w| {
-            let mut w = w.borrow_mut();
-            w.is_none().then(|| *w = Some(tab)).is_some()
-        });
+        // An activation heard meanwhile is newer: it stands.
+        let seeded = WORKING.with(|w| w.borrow_mut().get_or_insert(tab) == &tab);
         if seeded {
             crate::owner::update_events_target();
         }

@@ -281,6 +281,9 @@ struct Inner {
     send: SendScan,
     /// See [`walk_filter`].
     filter: JsValue,
+    /// The filter's `phone`, the same object: fixed for a detector's life (a new region
+    /// replaces the detector).
+    phone: RegExp,
     data_key: JsValue,
     observer: Option<MutationObserver>,
     writes: VecDeque<Write>,
@@ -319,9 +322,9 @@ fn page_opted_out(doc: &Document) -> bool {
 
 impl Detector {
     /// Starts detection on `window`'s document, for numbers read under `numbering` (the agent's
-    /// region and area code; a change of it starts a new detector). `send` hands a batch to the worker (false if it could not be sent now: it is kept and
-    /// resent by [`Detector::unanswered`]); `dial` is called with the number of a clicked
-    /// element.
+    /// region and area code; a change of it starts a new detector). `send` hands a batch to the
+    /// worker (false if it could not be sent now: it is kept and resent by
+    /// [`Detector::unanswered`]); `dial` is called with the number of a clicked element.
     pub fn start(
         window: &Window,
         numbering: Numbering,
@@ -334,6 +337,7 @@ impl Detector {
             log::info("the page asked for no telephone detection (format-detection meta): only tel: links are marked");
         }
         let sel = Selectors::new()?;
+        let phone = phone_regexp(numbering.shape());
         let inner = Rc::new(RefCell::new(Inner {
             sel,
             doc: doc.clone(),
@@ -348,7 +352,8 @@ impl Detector {
             in_flight: BTreeMap::new(),
             timer: None,
             send: Rc::new(send),
-            filter: walk_filter(&phone_regexp(numbering.shape())),
+            filter: walk_filter(&phone),
+            phone,
             numbering,
             data_key: JsValue::from_str("data"),
             observer: None,
@@ -805,13 +810,10 @@ impl Inner {
         });
     }
 
-    /// Whether a run's `text` passes `walk.js`'s test of a number's shape (`filter.phone`, see
+    /// Whether a run's `text` passes `walk.js`'s test of a number's shape (see
     /// [`phone_regexp`]).
     fn can_hold_a_number(&self, text: &str) -> bool {
-        js_sys::Reflect::get(&self.filter, &JsValue::from_str("phone"))
-            .ok()
-            .and_then(|p| p.dyn_into::<RegExp>().ok())
-            .is_none_or(|p| p.test(text))
+        self.phone.test(text)
     }
 
     /// The text of `container` that reads as one, as pieces; `None` if it is too big to treat

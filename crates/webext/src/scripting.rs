@@ -51,8 +51,9 @@ async fn registered() -> Result<Vec<Key>, ExtError> {
 
 /// Replaces every registration of this extension with `scripts`, and leaves them alone when
 /// they are already the same: unregistering, even for a moment, would let a frame that loads in
-/// between (the widget reloading after a save) start without its script.
-pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
+/// between (the widget reloading after a save) start without its script. Resolves with the
+/// registrations found before (none if they could not be read).
+pub async fn replace_all(scripts: &[ContentScript]) -> Result<Previous, ExtError> {
     // The run time is compared too: an update that changes it must replace what an earlier
     // version registered (registrations persist across sessions).
     let mut wanted: Vec<Key> = scripts
@@ -60,12 +61,15 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
         .map(|s| (s.id.clone(), s.run_at.to_owned(), s.matches.clone()))
         .collect();
     wanted.sort();
-    if registered().await.is_ok_and(|r| r == wanted) {
-        return Ok(());
+    let read = registered().await;
+    let same = read.as_ref().is_ok_and(|r| *r == wanted);
+    let before = Previous(read.unwrap_or_default());
+    if same {
+        return Ok(before);
     }
     call(&["scripting"], "unregisterContentScripts", &[]).await?;
     if scripts.is_empty() {
-        return Ok(());
+        return Ok(before);
     }
     let list: Array = scripts
         .iter()
@@ -90,17 +94,20 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<(), ExtError> {
         .collect();
     call(&["scripting"], "registerContentScripts", &[list.into()])
         .await
-        .map(|_| ())
+        .map(|_| before)
 }
 
-/// The sites the registration `id` runs on (empty when there is none).
-pub async fn registered_matches(id: &str) -> Result<Vec<String>, ExtError> {
-    Ok(registered()
-        .await?
-        .into_iter()
-        .find(|(i, _, _)| i == id)
-        .map(|(_, _, matches)| matches)
-        .unwrap_or_default())
+/// The registrations [`replace_all`] replaced.
+pub struct Previous(Vec<Key>);
+
+impl Previous {
+    /// The sites the registration `id` ran on (empty when there was none).
+    pub fn matches(&self, id: &str) -> &[String] {
+        self.0
+            .iter()
+            .find(|(i, _, _)| i == id)
+            .map_or(&[], |(_, _, matches)| matches.as_slice())
+    }
 }
 
 /// Runs the extension file `file` in the top frame of `tab_id` (isolated world), as a
