@@ -114,9 +114,7 @@ struct ToPage {
 
 impl ToPage {
     fn new(window: &Window, origin: &str) -> Rc<ToPage> {
-        // `cloneInto` exists only in Firefox's content scripts.
-        let firefox = js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("cloneInto"))
-            .unwrap_or(false);
+        let firefox = webext::firefox_content_script();
         Rc::new(ToPage {
             window: window.clone(),
             origin: origin.to_owned(),

@@ -48,7 +48,7 @@ fn report(r: ProbeReport) {
 }
 
 pub fn start() {
-    let Some(window) = web_sys::window() else {
+    let Some(window) = crate::window() else {
         return;
     };
     let Some(doc) = window.document() else { return };

@@ -495,9 +495,10 @@ fn save() {
     let config = managed.apply(config);
     let patterns = config.host_patterns();
     set_text("status", "Saving…");
+    // Asked here, in the submit handler itself: see `permissions::request`.
+    let granted = webext::permissions::request(&patterns);
     wasm_bindgen_futures::spawn_local(async move {
-        // Requested first, inside the click's gesture.
-        match webext::permissions::request(&patterns).await {
+        match granted.await {
             Ok(true) => {}
             Ok(false) => {
                 set_text(

@@ -12,6 +12,7 @@ use protocol::config::{match_pattern, parse_site, Config};
 use protocol::ext::{self, OneShot, PresenceChoice};
 use protocol::presence::{self, PresenceRecord};
 use std::cell::RefCell;
+use std::future::Future;
 use web_sys::{Element, HtmlInputElement};
 use webext::storage::{self, Area};
 
@@ -47,7 +48,12 @@ pub fn start() {
     });
     on("site-enabled", "change", |_| {
         let on = checkbox("site-enabled").is_some_and(|c| c.checked());
-        wasm_bindgen_futures::spawn_local(set_enabled(on));
+        let Some(origin) = STATE.with(|s| s.borrow().origin.clone()) else {
+            return;
+        };
+        // Asked here, in the change handler itself: see `permissions::request`.
+        let granted = on.then(|| webext::permissions::request(&[match_pattern(&origin)]));
+        wasm_bindgen_futures::spawn_local(set_enabled(origin, granted));
     });
     on("site-detection", "change", |_| {
         let on = checkbox("site-detection").is_some_and(|c| c.checked());
@@ -213,14 +219,17 @@ async fn save(config: &Config, status: &str) {
     refresh().await;
 }
 
-async fn set_enabled(on: bool) {
-    let origin = STATE.with(|s| s.borrow().origin.clone());
-    let (Some(origin), Ok(Some(mut config))) = (origin, load_config().await) else {
+/// Enables the site `origin` once `granted` (the permission request made in the change handler)
+/// resolves, or disables it when there is none.
+async fn set_enabled(
+    origin: String,
+    granted: Option<impl Future<Output = Result<bool, webext::ExtError>>>,
+) {
+    let Ok(Some(mut config)) = load_config().await else {
         return;
     };
-    if on {
-        // Asked first, inside the change event's gesture.
-        match webext::permissions::request(&[match_pattern(&origin)]).await {
+    if let Some(granted) = granted {
+        match granted.await {
             Ok(true) => {}
             _ => {
                 set_text(

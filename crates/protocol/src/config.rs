@@ -222,9 +222,23 @@ pub fn parse_site(input: &str) -> Result<String, ConfigError> {
     })
 }
 
-/// The `chrome.scripting` / host-permission match pattern for a site origin.
+/// The `chrome.scripting` / host-permission match pattern for a site origin, without its port:
+/// Firefox refuses a match pattern with a port ("not declared in the manifest"), and Chromium's
+/// pattern without one covers every port. The bridge still runs only on the exact origin
+/// listed (`site_covers`).
 pub fn match_pattern(site: &str) -> String {
-    format!("{site}/*")
+    let host = site.find("://").map_or(0, |i| i + 3);
+    let base = match site.rfind(':') {
+        Some(i)
+            if i > host
+                && i + 1 < site.len()
+                && site[i + 1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            &site[..i]
+        }
+        _ => site,
+    };
+    format!("{base}/*")
 }
 
 /// True when `origin` (of a page) is covered by `site`.
@@ -307,7 +321,13 @@ impl Config {
         if self.all_sites {
             ALL_SITES_PATTERNS.iter().map(|s| (*s).to_owned()).collect()
         } else {
-            self.sites.iter().map(|s| match_pattern(s)).collect()
+            let mut out: Vec<String> = Vec::new();
+            for p in self.sites.iter().map(|s| match_pattern(s)) {
+                if !out.contains(&p) {
+                    out.push(p); // two ports of one host share a pattern
+                }
+            }
+            out
         }
     }
 
@@ -812,6 +832,23 @@ mod tests {
                 "https://crm.example.com/*",
                 "https://ccaas-embed-prod.azureedge.net/*"
             ]
+        );
+        let ports = json!({"schema": 2, "widgetUrl": OK,
+            "sites": ["http://crm.localhost:8130", "http://crm.localhost:8131", "https://*.example.com"]});
+        let c = Config::from_stored(&ports).unwrap_or_else(|e| unreachable!("{e}"));
+        assert_eq!(
+            c.host_patterns(),
+            vec![
+                "http://crm.localhost/*",
+                "https://*.example.com/*",
+                "https://ccaas-embed-prod.azureedge.net/*"
+            ]
+        );
+        assert_eq!(match_pattern("http://[::1]"), "http://[::1]/*");
+        assert_eq!(match_pattern("http://[::1]:8080"), "http://[::1]/*");
+        assert_eq!(
+            match_pattern("https://crm.example.com:8443"),
+            "https://crm.example.com/*"
         );
         assert_eq!(parse_area_code("425"), Ok("425".into()));
         assert!(parse_area_code("+1 425").is_err());

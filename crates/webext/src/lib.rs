@@ -47,17 +47,30 @@ pub fn js_error_text(e: &JsValue) -> String {
     e.as_string().unwrap_or_else(|| format!("{e:?}"))
 }
 
+// Read as names in scope, not as properties of `js_sys::global()`: in a Firefox content script
+// that is the page's window, and the extension API (and `cloneInto`) live on the content
+// script's sandbox, which only a plain name reaches. There the bridge never started.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(thread_local_v2, js_name = chrome)]
+    static CHROME: Option<JsValue>;
+    #[wasm_bindgen(thread_local_v2, js_name = browser)]
+    static BROWSER: Option<JsValue>;
+    #[wasm_bindgen(thread_local_v2, js_name = cloneInto)]
+    static CLONE_INTO: Option<JsValue>;
+}
+
 /// The extension namespace: `chrome`, or Firefox's `browser` where `chrome` is missing.
 fn namespace() -> Result<JsValue, ExtError> {
-    let global = js_sys::global();
-    for name in ["chrome", "browser"] {
-        if let Ok(v) = Reflect::get(&global, &JsValue::from_str(name)) {
-            if v.is_object() {
-                return Ok(v);
-            }
-        }
-    }
-    Err(ExtError::Unavailable("chrome".into()))
+    [&CHROME, &BROWSER]
+        .into_iter()
+        .find_map(|k| k.with(Option::clone).filter(JsValue::is_object))
+        .ok_or_else(|| ExtError::Unavailable("chrome".into()))
+}
+
+/// True in a Firefox content script (it alone has `cloneInto`).
+pub fn firefox_content_script() -> bool {
+    CLONE_INTO.with(|f| f.as_ref().is_some_and(JsValue::is_function))
 }
 
 /// Looks up `chrome.<path...>`.
@@ -79,7 +92,11 @@ pub(crate) async fn call(
     method: &str,
     args: &[JsValue],
 ) -> Result<JsValue, ExtError> {
-    let out = call_sync(path, method, args)?;
+    settle(call_sync(path, method, args)?).await
+}
+
+/// Awaits `out`, a call's result, if it is a promise.
+pub(crate) async fn settle(out: JsValue) -> Result<JsValue, ExtError> {
     match out.dyn_into::<Promise>() {
         Ok(p) => JsFuture::from(p)
             .await
