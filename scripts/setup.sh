@@ -24,10 +24,18 @@ if [[ "$have" != "$want" ]]; then
     || cargo install wasm-bindgen-cli --version "=$want"
 fi
 
-# Debian's Chromium and ChromeDriver (the tests never download a browser), zip, and X tools.
+# geckodriver, for the Firefox e2e test (WebDriver to Debian's Firefox ESR).
+if ! command -v geckodriver >/dev/null; then
+  say "installing geckodriver (a few minutes)"
+  cargo install geckodriver --version 0.37.1 --locked
+fi
+
+# Debian's Chromium and ChromeDriver, and Firefox ESR (the tests never download a browser), zip,
+# and X tools.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v firefox-esr >/dev/null || missing+=(firefox-esr)
 command -v zip >/dev/null || missing+=(zip)
 # A private X display and real key events, for the one e2e test of the keyboard shortcut.
 command -v Xvfb >/dev/null || missing+=(xvfb)
@@ -44,4 +52,4 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   say "installing npm packages from package-lock.json"
   npm ci --no-audit --no-fund --loglevel=error
 fi
-say "ready: $(rustc --version), wasm-bindgen $want, $(chromium --version 2>/dev/null | head -1)"
+say "ready: $(rustc --version), wasm-bindgen $want, $(chromium --version 2>/dev/null | head -1), $(firefox-esr --version 2>/dev/null | head -1)"

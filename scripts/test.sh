@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check a change must pass, then prints one line: "N passed, N failed".
 #   formatting, clippy (-D warnings, native and wasm), native cargo tests, wasm-bindgen-test in
-#   headless Chromium, the e2e tests with the built extension, web-ext lint on the Firefox build.
+#   headless Chromium, the e2e tests with the built extension (Chromium, and Firefox ESR for the
+#   Firefox build), web-ext lint on the Firefox build.
 # Installs what it needs first (scripts/setup.sh) and builds (scripts/build.sh).
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -1,0 +1,119 @@
+// The Firefox build (dist/firefox) in Debian's Firefox ESR, installed as a temporary add-on and
+// driven over WebDriver by geckodriver: configured through its options page as an agent does it,
+// then on the CRM fixture pages. Each step here failed in Firefox before its fix:
+// - Save asked for the site permission a microtask after the click; Firefox refuses that
+//   ("may only be called from a user input handler");
+// - the permission's match pattern kept the site's port, which Firefox does not accept;
+// - the content script looked the extension API up on the page's window, where Firefox's
+//   content scripts do not have it (it is on their sandbox), so it never started.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFirefox } from '../support/webdriver.mjs';
+import { startServer } from '../support/server.mjs';
+import { waitFor } from './harness.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const ADDON_ID = 'ccaas-bridge@ccaas-bridge.dev';
+// Fixed so that the test knows the moz-extension:// origin (random per install otherwise).
+const UUID = '3c2f5a1e-0d8b-4c55-9a51-6c1f0e7d2b11';
+const EXT = `moz-extension://${UUID}`;
+
+let ff, server, crmTab;
+before(async () => {
+  server = await startServer();
+  ff = await startFirefox({
+    addonDir: path.join(ROOT, 'dist', 'firefox'),
+    // Opening an extension page needs the browser's own context (WebDriver may not navigate a
+    // tab to moz-extension:// URLs).
+    driverArgs: ['--allow-system-access'],
+    prefs: {
+      'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }),
+      // Grants optional permissions without the prompt no one can answer headless; the options
+      // page still calls permissions.request, inside the click, as with a real agent.
+      'extensions.webextOptionalPermissionPrompts': false,
+    },
+  });
+  crmTab = (await ff.cmd('GET', '/window/handles'))[0];
+});
+after(async () => {
+  await ff?.close();
+  await server?.close();
+});
+
+/** Opens `url` (an extension page) in a new tab and switches to it. */
+async function openExtensionTab(url) {
+  await ff.cmd('POST', '/moz/context', { context: 'chrome' });
+  await ff.exec((u) => {
+    const principal = Services.scriptSecurityManager.getSystemPrincipal();
+    gBrowser.selectedTab = gBrowser.addTab(u, { triggeringPrincipal: principal });
+  }, url);
+  await ff.cmd('POST', '/moz/context', { context: 'content' });
+  const handles = await ff.cmd('GET', '/window/handles');
+  await ff.cmd('POST', '/window', { handle: handles.at(-1) });
+  await waitFor(() => ff.exec(() => document.body?.dataset.ready === 'true').catch(() => false), 'the options page', 15000);
+}
+
+/** What the browser holds for the add-on: granted origins and registered content scripts. */
+async function policy() {
+  await ff.cmd('POST', '/moz/context', { context: 'chrome' });
+  try {
+    return await ff.exec((id) => {
+      const p = WebExtensionPolicy.getByID(id);
+      return {
+        origins: p.allowedOrigins.patterns.map((x) => x.pattern),
+        scripts: p.contentScripts.map((c) => c.matches.patterns.map((x) => x.pattern)),
+      };
+    }, ADDON_ID);
+  } finally {
+    await ff.cmd('POST', '/moz/context', { context: 'content' });
+  }
+}
+
+const marks = () => ff.exec(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => ({
+  id: e.closest('[id]')?.id, number: e.dataset.ccaasDial, label: e.getAttribute('aria-label'),
+})));
+
+test('Firefox: the options page saves a CRM site on a port; the permission and content script cover it', async () => {
+  await openExtensionTab(`${EXT}/options.html`);
+  await ff.type('#widget-url', server.widgetUrl());
+  await ff.type('#new-site', server.origins.crm);
+  await ff.click('#add-site');
+  await ff.click('#save');
+  const status = await waitFor(async () => {
+    const s = await ff.exec(() => document.getElementById('status').textContent);
+    return /^(Saved|Not saved)/.test(s) && s;
+  }, 'the save to finish');
+  assert.match(status, /^Saved/);
+  const p = await policy();
+  assert.ok(p.origins.includes('http://crm.localhost/*'), p.origins.join(', '));
+  assert.ok(p.scripts.some((m) => m.includes('http://crm.localhost/*')), JSON.stringify(p.scripts));
+  await ff.cmd('DELETE', '/window');
+  await ff.cmd('POST', '/window', { handle: crmTab });
+});
+
+for (const csp of [null, 'strict']) {
+  test(`Firefox: the content script marks a CRM page's numbers and docks the panel (${csp ?? 'no'} CSP)`, async () => {
+    await ff.goto(`${server.origins.crm}/numbers.html${csp ? `?csp=${csp}` : ''}`);
+    // 9 in the static card and links, 3 more in the table that loads after 300 ms.
+    const m = await waitFor(async () => {
+      const m = await marks();
+      return m.length >= 12 && m;
+    }, 'the page\'s numbers marked', 15000);
+    const by = (id) => m.filter((x) => x.id === id).map((x) => x.number);
+    assert.deepEqual(by('static'), ['+14255550100', '+442079460958']);
+    assert.deepEqual(by('tel'), ['+14255550102']);
+    assert.deepEqual(by('loaded'), ['+14255550120', '+14255550121', '+442079460960']);
+    for (const id of ['ta', 'pre', 'code', 'editable', 'decoys']) assert.deepEqual(by(id), [], `${id} must stay untouched`);
+    assert.equal(m.find((x) => x.id === 'static').label, 'Call +1 425-555-0100');
+    // The panel: its host element, and the extension's panel page in the frame inside it.
+    assert.equal(await ff.exec(() => document.querySelectorAll('ccaas-softphone').length), 1);
+    await ff.frame(0);
+    try {
+      assert.equal(await ff.exec(() => location.href), `${EXT}/panel.html`);
+    } finally {
+      await ff.frame(null);
+    }
+  });
+}
