@@ -1,11 +1,18 @@
 // The Firefox build (dist/firefox) in Debian's Firefox ESR, installed as a temporary add-on and
 // driven over WebDriver by geckodriver: configured through its options page as an agent does it,
-// then on the CRM fixture pages. Each step here failed in Firefox before its fix:
+// then on the CRM fixture pages, up to a click dialing the widget emulator inside the docked
+// panel. Each step here failed in Firefox before its fix:
 // - Save asked for the site permission a microtask after the click; Firefox refuses that
 //   ("may only be called from a user input handler");
 // - the permission's match pattern kept the site's port, which Firefox does not accept;
 // - the content script looked the extension API up on the page's window, where Firefox's
-//   content scripts do not have it (it is on their sandbox), so it never started.
+//   content scripts do not have it (it is on their sandbox), so it never started;
+// - the panel, an extension page framed by the CRM page, gets the API's promises from another
+//   compartment there; they failed the `instanceof Promise` test and the panel read no
+//   configuration ("No softphone configured");
+// - the probe in the widget's frame compared its parent's origin with `chrome-extension://`, so
+//   in Firefox (which has `ancestorOrigins`) it never started and the widget never counted as
+//   alive.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -94,7 +101,7 @@ test('Firefox: the options page saves a CRM site on a port; the permission and c
 });
 
 for (const csp of [null, 'strict']) {
-  test(`Firefox: the content script marks a CRM page's numbers and docks the panel (${csp ?? 'no'} CSP)`, async () => {
+  test(`Firefox: the content script marks a CRM page's numbers, docks the panel, and a click dials the widget (${csp ?? 'no'} CSP)`, async () => {
     await ff.goto(`${server.origins.crm}/numbers.html${csp ? `?csp=${csp}` : ''}`);
     // 9 in the static card and links, 3 more in the table that loads after 300 ms.
     const m = await waitFor(async () => {
@@ -107,13 +114,52 @@ for (const csp of [null, 'strict']) {
     assert.deepEqual(by('loaded'), ['+14255550120', '+14255550121', '+442079460960']);
     for (const id of ['ta', 'pre', 'code', 'editable', 'decoys']) assert.deepEqual(by(id), [], `${id} must stay untouched`);
     assert.equal(m.find((x) => x.id === 'static').label, 'Call +1 425-555-0100');
-    // The panel: its host element, and the extension's panel page in the frame inside it.
+    // The panel: its host element, the extension's panel page in the frame inside it, and the
+    // widget (emulator) in that, proved alive by the probe and with its driver bound.
     assert.equal(await ff.exec(() => document.querySelectorAll('ccaas-softphone').length), 1);
     await ff.frame(0);
     try {
       assert.equal(await ff.exec(() => location.href), `${EXT}/panel.html`);
+      await waitFor(() => ff.exec(() => document.body.dataset.view === 'widget' && document.body.dataset.driver === 'stock'), 'the widget alive in the panel', 15000);
     } finally {
       await ff.frame(null);
     }
+    // A click on a number, and on a tel: link (taken over: the page stays), dial the widget.
+    await ff.click('#static ccaas-dial');
+    const url = await ff.exec(() => location.href);
+    await ff.click('#tel');
+    const dials = async () => {
+      await ff.frame(0);
+      await ff.frame(0);
+      try {
+        return await ff.exec(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
+      } finally {
+        await ff.frame(null);
+      }
+    };
+    const got = await waitFor(async () => {
+      const d = await dials();
+      return d.length >= 2 && d;
+    }, 'two dials in the widget');
+    assert.deepEqual(got, ['+14255550100', '+14255550102']);
+    assert.equal(await ff.exec(() => location.href), url, 'the tel: link did not navigate');
   });
 }
+
+test('Firefox: the page API: a dial request gets its reply, and a conversation the widget loads reaches the page', async () => {
+  // The page from the last test, its widget alive. In Firefox the bridge posts replies and
+  // events to the page (its content script cannot hand objects over by dispatching them).
+  const reply = await ff.exec(() => window.crmDial('+14255550105'));
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  assert.equal(reply.data.delivered, true);
+  await ff.frame(0);
+  await ff.frame(0);
+  try {
+    await ff.exec(() => { window.__emu.loadConversation({ customerName: 'Ana Ruiz' }); });
+  } finally {
+    await ff.frame(null);
+  }
+  const event = await waitFor(() => ff.exec(() => window.crmLog.find((m) => m.kind === 'event' && m.type === 'conversationLoaded')), 'conversationLoaded on the page');
+  assert.equal(event.data.customerName, 'Ana Ruiz');
+  assert.equal(event.data.customerPhoneNumber, '+14255550123');
+});

@@ -36,10 +36,10 @@ pub fn start(route: &str, early: Option<js_sys::Array>) {
     let Some(window) = window() else {
         return;
     };
-    let Some(ext_id) = webext::runtime::id() else {
+    if webext::runtime::id().is_none() {
         return;
-    };
-    if probe::is_our_widget_frame(&window, &ext_id) {
+    }
+    if probe::is_our_widget_frame(&window) {
         log::info(&format!(
             "probe started in the widget frame (route: {route})"
         ));

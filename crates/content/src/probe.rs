@@ -26,16 +26,22 @@ thread_local! {
 }
 
 /// True in a frame whose parent is one of this extension's pages (the panel).
-pub fn is_our_widget_frame(window: &Window, ext_id: &str) -> bool {
+pub fn is_our_widget_frame(window: &Window) -> bool {
     let is_top = window.top().ok().flatten().is_some_and(|t| t == *window);
     if is_top {
         return false;
     }
-    // `ancestorOrigins` is not in web-sys; Firefox lacks it (then the worker's origin check on
-    // every report is what stands).
+    // `ancestorOrigins` is not in web-sys; where a browser lacks it, the worker's origin check
+    // on every report is what stands. The extension's origin is asked for, not spelled out:
+    // `moz-extension://<uuid>` in Firefox (whose ESR 153 has `ancestorOrigins`), where the probe
+    // never started while this said `chrome-extension://<id>`.
     let ancestors = webext::get(&window.location(), "ancestorOrigins");
+    if ancestors.is_undefined() {
+        return true;
+    }
     let parent = webext::get(&ancestors, "0").as_string().unwrap_or_default();
-    parent == format!("chrome-extension://{ext_id}") || (ancestors.is_undefined() && !is_top)
+    webext::runtime::get_url("")
+        .is_ok_and(|own| !parent.is_empty() && own.trim_end_matches('/') == parent)
 }
 
 fn report(r: ProbeReport) {

@@ -95,14 +95,19 @@ pub(crate) async fn call(
     settle(call_sync(path, method, args)?).await
 }
 
-/// Awaits `out`, a call's result, if it is a promise.
+/// Awaits `out`, a call's result, if it is a promise or any other thenable. Not only an
+/// `instanceof Promise`: in an extension page framed by a web page, Firefox's API hands back
+/// promises of another compartment, which that test rejects; the panel then read the promise
+/// itself as the result (an empty storage, no configuration).
 pub(crate) async fn settle(out: JsValue) -> Result<JsValue, ExtError> {
-    match out.dyn_into::<Promise>() {
-        Ok(p) => JsFuture::from(p)
-            .await
-            .map_err(|e| ExtError::Failed(js_error_text(&e))),
-        Err(v) => Ok(v),
-    }
+    let promise = match out.dyn_into::<Promise>() {
+        Ok(p) => p,
+        Err(v) if get(&v, "then").is_function() => Promise::resolve(&v),
+        Err(v) => return Ok(v),
+    };
+    JsFuture::from(promise)
+        .await
+        .map_err(|e| ExtError::Failed(js_error_text(&e)))
 }
 
 /// Calls `chrome.<path>.<method>(...args)` without waiting.
