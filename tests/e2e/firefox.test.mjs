@@ -163,3 +163,28 @@ test('Firefox: the page API: a dial request gets its reply, and a conversation t
   assert.equal(event.data.customerName, 'Ana Ruiz');
   assert.equal(event.data.customerPhoneNumber, '+14255550123');
 });
+
+test('Firefox: one softphone across tabs: a second CRM tab shows the bar, and gets the softphone when the first closes', async () => {
+  const { handle: second } = await ff.cmd('POST', '/window/new', { type: 'tab' });
+  await ff.cmd('POST', '/window', { handle: second });
+  await ff.goto(`${server.origins.crm}/permissive.html`);
+  const has = (tag) => ff.exec((t) => !!document.querySelector(t), tag);
+  await waitFor(() => has('ccaas-softphone-bar'), 'the bar in the second tab', 15000);
+  assert.equal(await has('ccaas-softphone'), false, 'no second softphone');
+  // The owner tab closes: the softphone moves to the tab left.
+  await ff.cmd('POST', '/window', { handle: crmTab });
+  await ff.cmd('DELETE', '/window');
+  await ff.cmd('POST', '/window', { handle: second });
+  await waitFor(async () => (await has('ccaas-softphone')) && !(await has('ccaas-softphone-bar')), 'the softphone moved to the second tab', 15000);
+  crmTab = second;
+  // ... and its widget comes alive there and takes a dial.
+  const reply = await ff.exec(() => window.crmDial('+14255550107', 20000));
+  assert.equal(reply.ok, true, JSON.stringify(reply));
+  await ff.frame(0);
+  await ff.frame(0);
+  try {
+    assert.deepEqual(await ff.exec(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number)), ['+14255550107']);
+  } finally {
+    await ff.frame(null);
+  }
+});
