@@ -188,3 +188,49 @@ test('Firefox: one softphone across tabs: a second CRM tab shows the bar, and ge
     await ff.frame(null);
   }
 });
+
+test('Firefox: with the project\'s driver, a presence the agent picks is stored and restored into a reloaded widget', async () => {
+  // Reconfigured for the project's driver, which trusts the panel's moz-extension:// origin.
+  await openExtensionTab(`${EXT}/options.html`);
+  const optionsTab = (await ff.cmd('GET', '/window/handles')).at(-1);
+  await ff.type('#widget-url', server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: EXT }));
+  await ff.click('#save');
+  assert.match(await waitFor(async () => {
+    const s = await ff.exec(() => document.getElementById('status').textContent);
+    return /^(Saved|Not saved)/.test(s) && s;
+  }, 'the save to finish'), /^Saved/);
+  const stored = async () => {
+    await ff.cmd('POST', '/window', { handle: optionsTab });
+    const text = await ff.exec(async () => (await chrome.storage.local.get('presence')).presence ?? null);
+    await ff.cmd('POST', '/window', { handle: crmTab });
+    return text ? JSON.parse(text) : null;
+  };
+  const inWidget = async (fn, ...args) => {
+    await ff.frame(0);
+    try {
+      await waitFor(() => ff.exec(() => document.body.dataset.view === 'widget' && document.body.dataset.driver === 'extended'), 'the project\'s driver alive in the panel', 15000);
+      await ff.frame(0);
+      return await ff.exec(fn, ...args);
+    } finally {
+      await ff.frame(null);
+    }
+  };
+  await ff.cmd('POST', '/window', { handle: crmTab });
+  // The open tab's panel follows the new URL; the agent picks the second presence in the widget.
+  const busy = await inWidget(() => {
+    const o = window.__emu.presenceOptions[1];
+    window.__emu.raise('presence.onPresenceChange', o);
+    return o;
+  });
+  await waitFor(async () => (await stored())?.presenceId === busy.presenceId, 'the chosen presence stored');
+  // A reloaded widget starts with its own default and is asked to restore the stored one.
+  await ff.goto(`${server.origins.crm}/permissive.html?reloaded`);
+  await waitFor(async () => {
+    try {
+      const calls = await inWidget(() => window.__emu.calls.filter((c) => c.method === 'setPresence').map((c) => c.args[0]));
+      return calls.length > 0 && calls;
+    } catch {
+      return false; // the new page's panel is not there yet
+    }
+  }, 'setPresence asked of the reloaded widget', 20000).then((calls) => assert.deepEqual(calls, [busy.presenceId]));
+});
