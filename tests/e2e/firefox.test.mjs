@@ -49,8 +49,8 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens `url` (an extension page) in a new tab and switches to it. */
-async function openExtensionTab(url) {
+/** Opens `url` (an extension page) in a new tab, switches to it and waits until it is ready. */
+async function openExtensionTab(url, ready = () => document.body?.dataset.ready === 'true') {
   await ff.cmd('POST', '/moz/context', { context: 'chrome' });
   await ff.exec((u) => {
     const principal = Services.scriptSecurityManager.getSystemPrincipal();
@@ -59,7 +59,7 @@ async function openExtensionTab(url) {
   await ff.cmd('POST', '/moz/context', { context: 'content' });
   const handles = await ff.cmd('GET', '/window/handles');
   await ff.cmd('POST', '/window', { handle: handles.at(-1) });
-  await waitFor(() => ff.exec(() => document.body?.dataset.ready === 'true').catch(() => false), 'the options page', 15000);
+  await waitFor(() => ff.exec(ready).catch(() => false), `${url} ready`, 15000);
 }
 
 /** What the browser holds for the add-on: granted origins and registered content scripts. */
@@ -233,4 +233,40 @@ test('Firefox: with the project\'s driver, a presence the agent picks is stored 
       return false; // the new page's panel is not there yet
     }
   }, 'setPresence asked of the reloaded widget', 20000).then((calls) => assert.deepEqual(calls, [busy.presenceId]));
+});
+
+test('Firefox: the popup switches the site off and on again (the permission asked in the switch\'s handler); the open tab follows', async () => {
+  const site = server.origins.crm;
+  await openExtensionTab(`${EXT}/options.html`);
+  const crmUrl = await (async () => {
+    const here = (await ff.cmd('GET', '/window/handles')).at(-1);
+    await ff.cmd('POST', '/window', { handle: crmTab });
+    const u = await ff.exec(() => location.href);
+    await ff.cmd('POST', '/window', { handle: here });
+    return u;
+  })();
+  // (Not `query({url})`: a match pattern with a port, which Firefox refuses.)
+  const tabId = await ff.exec(async (u) => (await chrome.tabs.query({})).find((t) => t.url === u)?.id, crmUrl);
+  assert.ok(tabId, `a tab for ${crmUrl}`);
+  const popupTab = (await ff.cmd('GET', '/window/handles')).at(-1);
+  await ff.exec((u) => { location.href = u; }, `${EXT}/popup.html?tab=${tabId}`);
+  const status = () => ff.exec(() => document.getElementById('site-status')?.textContent ?? '…');
+  const sites = async () => JSON.parse(await ff.exec(async () => (await chrome.storage.local.get('config')).config)).sites;
+  const inCrm = async (fn) => {
+    await ff.cmd('POST', '/window', { handle: crmTab });
+    try {
+      return await ff.exec(fn);
+    } finally {
+      await ff.cmd('POST', '/window', { handle: popupTab });
+    }
+  };
+  await waitFor(async () => /^Enabled on/.test(await status()), 'the popup showing the site on');
+  await ff.click('#site-enabled');
+  await waitFor(async () => !(await sites()).includes(site), 'the site switched off');
+  await waitFor(() => inCrm(() => !document.querySelector('ccaas-softphone')), 'the softphone gone from the open tab');
+  await ff.click('#site-enabled');
+  await waitFor(async () => /^Enabled on/.test(await status()), 'the popup showing the site on again');
+  assert.equal(await ff.exec(() => document.getElementById('popup-error').textContent), '');
+  assert.ok((await sites()).includes(site));
+  await waitFor(() => inCrm(() => !!document.querySelector('ccaas-softphone')), 'the softphone back in the open tab', 15000);
 });
