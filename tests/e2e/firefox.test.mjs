@@ -15,6 +15,7 @@
 //   alive.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { access, constants, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startFirefox } from '../support/webdriver.mjs';
@@ -49,17 +50,17 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens `url` (an extension page) in a new tab, switches to it and waits until it is ready. */
-async function openExtensionTab(url, ready = () => document.body?.dataset.ready === 'true') {
-  await ff.cmd('POST', '/moz/context', { context: 'chrome' });
-  await ff.exec((u) => {
+/** Opens `url` (an extension page) in a new tab of `browser`, switches to it and waits until it is ready. */
+async function openExtensionTab(url, ready = () => document.body?.dataset.ready === 'true', browser = ff) {
+  await browser.cmd('POST', '/moz/context', { context: 'chrome' });
+  await browser.exec((u) => {
     const principal = Services.scriptSecurityManager.getSystemPrincipal();
     gBrowser.selectedTab = gBrowser.addTab(u, { triggeringPrincipal: principal });
   }, url);
-  await ff.cmd('POST', '/moz/context', { context: 'content' });
-  const handles = await ff.cmd('GET', '/window/handles');
-  await ff.cmd('POST', '/window', { handle: handles.at(-1) });
-  await waitFor(() => ff.exec(ready).catch(() => false), `${url} ready`, 15000);
+  await browser.cmd('POST', '/moz/context', { context: 'content' });
+  const handles = await browser.cmd('GET', '/window/handles');
+  await browser.cmd('POST', '/window', { handle: handles.at(-1) });
+  await waitFor(() => browser.exec(ready).catch(() => false), `${url} ready`, 15000);
 }
 
 /** What the browser holds for the add-on: granted origins and registered content scripts. */
@@ -269,4 +270,47 @@ test('Firefox: the popup switches the site off and on again (the permission aske
   assert.equal(await ff.exec(() => document.getElementById('popup-error').textContent), '');
   assert.ok((await sites()).includes(site));
   await waitFor(() => inCrm(() => !!document.querySelector('ccaas-softphone')), 'the softphone back in the open tab', 15000);
+});
+
+// An administrator's policy, deployed the Firefox way: the README's example settings under
+// `3rdparty.Extensions` in the installation's `distribution/policies.json` (read at start-up, so
+// in a browser of its own). Writing there needs root (as in CI here); elsewhere it is skipped.
+test('Firefox: the README example policy reaches storage.managed, locks the options and is applied', async (t) => {
+  const dir = '/usr/lib/firefox-esr/distribution';
+  const file = `${dir}/policies.json`;
+  try {
+    await access(dir, constants.W_OK);
+  } catch {
+    return t.skip(`${dir} is not writable (needs root)`);
+  }
+  const readme = await readFile(path.join(ROOT, 'README.md'), 'utf8');
+  const example = JSON.parse(readme.match(/<!-- policy-example -->\s*```json\n([\s\S]*?)```/)[1]);
+  const settings = example['3rdparty'].extensions['<extension id>'];
+  await writeFile(file, JSON.stringify({ policies: { '3rdparty': { Extensions: { [ADDON_ID]: settings } } } }));
+  let managed;
+  try {
+    managed = await startFirefox({
+      addonDir: path.join(ROOT, 'dist', 'firefox'),
+      driverArgs: ['--allow-system-access'],
+      prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }) },
+    });
+    const b = managed;
+    await openExtensionTab(`${EXT}/options.html`, undefined, b);
+    assert.equal(await b.exec(() => document.getElementById('managed-note').hidden), false);
+    for (const id of ['widget-url', 'new-site', 'all-sites', 'region', 'area-code']) {
+      assert.equal(await b.exec((i) => document.getElementById(i).disabled, id), true, `${id} is locked`);
+    }
+    assert.equal(await b.exec(() => document.getElementById('widget-url').value), settings.widgetUrl);
+    const stored = await waitFor(async () => {
+      const text = await b.exec(async () => (await chrome.storage.local.get('config')).config ?? null);
+      const c = text && JSON.parse(text);
+      return c?.widgetUrl === settings.widgetUrl && c;
+    }, 'the policy written over the stored configuration');
+    assert.deepEqual(stored.sites, settings.sites);
+    assert.equal(stored.region, settings.region);
+    assert.equal(stored.areaCode, settings.areaCode);
+  } finally {
+    await managed?.close();
+    await rm(file, { force: true });
+  }
 });
