@@ -314,3 +314,22 @@ test('Firefox: the README example policy reaches storage.managed, locks the opti
     await rm(file, { force: true });
   }
 });
+
+test('Firefox: "Open here" in the bar of another CRM tab moves the softphone there', async () => {
+  const first = crmTab;
+  const { handle: second } = await ff.cmd('POST', '/window/new', { type: 'tab' });
+  await ff.cmd('POST', '/window', { handle: second });
+  await ff.goto(`${server.origins.crm}/permissive.html?second`);
+  const has = (tag) => ff.exec((t) => !!document.querySelector(t), tag);
+  await waitFor(() => has('ccaas-softphone-bar'), 'the bar in the second tab', 15000);
+  // The button sits in the bar's closed shadow root, which WebDriver reaches (page scripts cannot).
+  const bar = await ff.find('ccaas-softphone-bar');
+  const root = (await ff.cmd('GET', `/element/${bar}/shadow`))['shadow-6066-11e4-a52e-4f735466cecf'];
+  const here = (await ff.cmd('POST', `/shadow/${root}/element`, { using: 'css selector', value: '.here' }))['element-6066-11e4-a52e-4f735466cecf'];
+  await ff.cmd('POST', `/element/${here}/click`, {});
+  await waitFor(async () => (await has('ccaas-softphone')) && !(await has('ccaas-softphone-bar')), 'the softphone moved here', 15000);
+  await ff.cmd('POST', '/window', { handle: first });
+  await waitFor(async () => (await has('ccaas-softphone-bar')) && !(await has('ccaas-softphone')), 'the first tab shows the bar', 15000);
+  await ff.cmd('POST', '/window', { handle: second });
+  crmTab = second;
+});
