@@ -333,3 +333,60 @@ test('Firefox: "Open here" in the bar of another CRM tab moves the softphone the
   await ff.cmd('POST', '/window', { handle: second });
   crmTab = second;
 });
+
+// Firefox suspends the background script after `extensions.background.idle.timeout` (30 s) even
+// while ports are open; the ports close and every tab and panel reconnects. Here it is 1.5 s, in
+// a browser of its own: dials and conversation events must still arrive, each exactly once.
+test('Firefox: with the background script suspended every 1.5 s, dials and conversation events still arrive once', async () => {
+  const b = await startFirefox({
+    addonDir: path.join(ROOT, 'dist', 'firefox'),
+    driverArgs: ['--allow-system-access'],
+    prefs: {
+      'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }),
+      'extensions.webextOptionalPermissionPrompts': false,
+      'extensions.background.idle.timeout': 1500,
+      // Console lines (the extension's run in a child process) go to geckodriver's output: the
+      // restarts are counted there.
+      'devtools.console.stdout.content': true,
+    },
+  });
+  try {
+    const tab = (await b.cmd('GET', '/window/handles'))[0];
+    await openExtensionTab(`${EXT}/options.html`, undefined, b);
+    await b.type('#widget-url', server.widgetUrl());
+    await b.type('#new-site', server.origins.crm);
+    await b.click('#add-site');
+    await b.click('#save');
+    await waitFor(async () => /^Saved/.test(await b.exec(() => document.getElementById('status').textContent)), 'saved');
+    await b.cmd('POST', '/window', { handle: tab });
+    await b.goto(`${server.origins.crm}/permissive.html`);
+    await waitFor(() => b.exec(() => !!document.querySelector('ccaas-softphone')), 'the panel', 15000);
+    const inWidget = async (fn) => {
+      await b.frame(0);
+      try {
+        await b.frame(0);
+        return await b.exec(fn);
+      } finally {
+        await b.frame(null);
+      }
+    };
+    await waitFor(() => inWidget(() => window.__emu?.driverBound === true).catch(() => false), 'the widget bound', 15000);
+    const starts = () => b.log.split('\n').filter((l) => l.includes('background worker started')).length;
+    const before = starts();
+    const numbers = ['+14255550111', '+14255550112', '+14255550113'];
+    for (const n of numbers) {
+      await new Promise((r) => setTimeout(r, 2500)); // idle long enough to be suspended
+      const reply = await b.exec((x) => window.crmDial(x, 20000), n);
+      assert.equal(reply.ok, true, `${n}: ${JSON.stringify(reply)}`);
+    }
+    await new Promise((r) => setTimeout(r, 2500));
+    await inWidget(() => { window.__emu.loadConversation({ customerName: 'Li Wei' }); });
+    await waitFor(() => b.exec(() => window.crmLog.some((m) => m.type === 'conversationLoaded')), 'conversationLoaded on the page', 20000);
+    await new Promise((r) => setTimeout(r, 1000)); // time for a duplicate to show
+    assert.ok(starts() - before >= 2, `the background was suspended and restarted (${starts() - before} restarts)`);
+    assert.deepEqual(await inWidget(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number)), numbers);
+    assert.deepEqual(await b.exec(() => window.crmLog.filter((m) => m.type === 'conversationLoaded').map((m) => m.data.customerName)), ['Li Wei']);
+  } finally {
+    await b.close();
+  }
+});
