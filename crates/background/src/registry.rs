@@ -116,14 +116,18 @@ async fn sync_now() {
     };
     let before = match scripting::replace_all(&scripts).await {
         Ok(before) => {
-            log(&format!(
-                "content scripts registered: {}",
-                scripts
-                    .iter()
-                    .map(|s| s.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            // Only when something changed: a restarted worker (in Firefox every 30 s idle)
+            // finds them as they were.
+            if before.replaced() {
+                log(&format!(
+                    "content scripts registered: {}",
+                    scripts
+                        .iter()
+                        .map(|s| s.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
             before
         }
         Err(e) => {

@@ -63,10 +63,14 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<Previous, ExtError
     wanted.sort();
     let read = registered().await;
     let same = read.as_ref().is_ok_and(|r| *r == wanted);
-    let before = Previous(read.unwrap_or_default());
+    let mut before = Previous {
+        found: read.unwrap_or_default(),
+        replaced: false,
+    };
     if same {
         return Ok(before);
     }
+    before.replaced = true;
     call(&["scripting"], "unregisterContentScripts", &[]).await?;
     if scripts.is_empty() {
         return Ok(before);
@@ -97,13 +101,21 @@ pub async fn replace_all(scripts: &[ContentScript]) -> Result<Previous, ExtError
         .map(|_| before)
 }
 
-/// The registrations [`replace_all`] replaced.
-pub struct Previous(Vec<Key>);
+/// The registrations [`replace_all`] found, and whether it replaced them.
+pub struct Previous {
+    found: Vec<Key>,
+    replaced: bool,
+}
 
 impl Previous {
+    /// False when the registrations were already the wanted ones and were left alone.
+    pub fn replaced(&self) -> bool {
+        self.replaced
+    }
+
     /// The sites the registration `id` ran on (empty when there was none).
     pub fn matches(&self, id: &str) -> &[String] {
-        self.0
+        self.found
             .iter()
             .find(|(i, _, _)| i == id)
             .map_or(&[], |(_, _, matches)| matches.as_slice())
