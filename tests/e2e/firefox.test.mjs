@@ -1,7 +1,8 @@
 // The Firefox build (dist/firefox) in Debian's Firefox ESR, installed as a temporary add-on and
 // driven over WebDriver by geckodriver: configured through its options page as an agent does it,
 // then on the CRM fixture pages, up to a click dialing the widget emulator inside the docked
-// panel. Each step here failed in Firefox before its fix:
+// panel; then the softphone across tabs, presence, the popup, an administrator's policy and the
+// background script's suspensions. Each of the first steps failed in Firefox before its fix:
 // - Save asked for the site permission a microtask after the click; Firefox refuses that
 //   ("may only be called from a user input handler");
 // - the permission's match pattern kept the site's port, which Firefox does not accept;
@@ -50,8 +51,8 @@ after(async () => {
   await server?.close();
 });
 
-/** Opens `url` (an extension page) in a new tab of `browser`, switches to it and waits until it is ready. */
-async function openExtensionTab(url, ready = () => document.body?.dataset.ready === 'true', browser = ff) {
+/** Opens `url` (an extension page) in a new tab of `browser`, switches to it, waits until ready. */
+async function openExtensionTab(url, browser = ff) {
   await browser.cmd('POST', '/moz/context', { context: 'chrome' });
   await browser.exec((u) => {
     const principal = Services.scriptSecurityManager.getSystemPrincipal();
@@ -60,7 +61,7 @@ async function openExtensionTab(url, ready = () => document.body?.dataset.ready 
   await browser.cmd('POST', '/moz/context', { context: 'content' });
   const handles = await browser.cmd('GET', '/window/handles');
   await browser.cmd('POST', '/window', { handle: handles.at(-1) });
-  await waitFor(() => browser.exec(ready).catch(() => false), `${url} ready`, 15000);
+  await waitFor(() => browser.exec(() => document.body?.dataset.ready === 'true').catch(() => false), `${url} ready`, 15000);
 }
 
 /** What the browser holds for the add-on: granted origins and registered content scripts. */
@@ -295,7 +296,7 @@ test('Firefox: the README example policy reaches storage.managed, locks the opti
       prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }) },
     });
     const b = managed;
-    await openExtensionTab(`${EXT}/options.html`, undefined, b);
+    await openExtensionTab(`${EXT}/options.html`, b);
     assert.equal(await b.exec(() => document.getElementById('managed-note').hidden), false);
     for (const id of ['widget-url', 'new-site', 'all-sites', 'region', 'area-code']) {
       assert.equal(await b.exec((i) => document.getElementById(i).disabled, id), true, `${id} is locked`);
@@ -352,7 +353,7 @@ test('Firefox: with the background script suspended every 1.5 s, dials and conve
   });
   try {
     const tab = (await b.cmd('GET', '/window/handles'))[0];
-    await openExtensionTab(`${EXT}/options.html`, undefined, b);
+    await openExtensionTab(`${EXT}/options.html`, b);
     await b.type('#widget-url', server.widgetUrl());
     await b.type('#new-site', server.origins.crm);
     await b.click('#add-site');
