@@ -29,21 +29,25 @@ const ADDON_ID = 'ccaas-bridge@ccaas-bridge.dev';
 const UUID = '3c2f5a1e-0d8b-4c55-9a51-6c1f0e7d2b11';
 const EXT = `moz-extension://${UUID}`;
 
-let ff, server, crmTab;
-before(async () => {
-  server = await startServer();
-  ff = await startFirefox({
+/** A headless Firefox with the add-on installed under the fixed UUID, and `prefs` set. */
+function launchFirefox(prefs = {}) {
+  return startFirefox({
     addonDir: path.join(ROOT, 'dist', 'firefox'),
     // Opening an extension page needs the browser's own context (WebDriver may not navigate a
     // tab to moz-extension:// URLs).
     driverArgs: ['--allow-system-access'],
-    prefs: {
-      'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }),
-      // Grants optional permissions without the prompt no one can answer headless; the options
-      // page still calls permissions.request, inside the click, as with a real agent.
-      'extensions.webextOptionalPermissionPrompts': false,
-    },
+    prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }), ...prefs },
   });
+}
+
+// Grants optional permissions without the prompt no one can answer headless; the options page
+// still calls permissions.request, inside the click, as with a real agent.
+const NO_PROMPT = { 'extensions.webextOptionalPermissionPrompts': false };
+
+let ff, server, crmTab;
+before(async () => {
+  server = await startServer();
+  ff = await launchFirefox(NO_PROMPT);
   crmTab = (await ff.cmd('GET', '/window/handles'))[0];
 });
 after(async () => {
@@ -80,21 +84,54 @@ async function policy() {
   }
 }
 
+/**
+ * Runs `fn` with `args` in the widget's frame (inside the panel's frame) of `browser`'s current
+ * tab, and returns to the top frame. With `driver`, first waits until the panel shows the widget
+ * alive with that kind of driver (`stock` or `extended`).
+ */
+async function inWidget(fn, { browser = ff, driver, args = [] } = {}) {
+  await browser.frame(0);
+  try {
+    if (driver) {
+      await waitFor(() => browser.exec((d) => document.body.dataset.view === 'widget' && document.body.dataset.driver === d, driver), `the widget alive with a ${driver} driver`, 15000);
+    }
+    await browser.frame(0);
+    return await browser.exec(fn, ...args);
+  } finally {
+    await browser.frame(null);
+  }
+}
+
+/** The numbers the widget (emulator) in `browser`'s current tab was asked to dial. */
+const widgetDials = (browser = ff) => inWidget(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number), { browser });
+
+/** Presses Save on the open options page and resolves with the status once the save is done. */
+async function save(browser = ff) {
+  await browser.click('#save');
+  return waitFor(async () => {
+    const s = await browser.exec(() => document.getElementById('status').textContent);
+    return /^(Saved|Not saved)/.test(s) && s;
+  }, 'the save to finish');
+}
+
+/** Fills in the widget URL and the CRM site on the open options page and saves. */
+async function configure(browser = ff, widgetUrl = server.widgetUrl()) {
+  await browser.type('#widget-url', widgetUrl);
+  await browser.type('#new-site', server.origins.crm);
+  await browser.click('#add-site');
+  return save(browser);
+}
+
+/** Whether the current page of `ff` has an element `tag`. */
+const has = (tag) => ff.exec((t) => !!document.querySelector(t), tag);
+
 const marks = () => ff.exec(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => ({
   id: e.closest('[id]')?.id, number: e.dataset.ccaasDial, label: e.getAttribute('aria-label'),
 })));
 
 test('Firefox: the options page saves a CRM site on a port; the permission and content script cover it', async () => {
   await openExtensionTab(`${EXT}/options.html`);
-  await ff.type('#widget-url', server.widgetUrl());
-  await ff.type('#new-site', server.origins.crm);
-  await ff.click('#add-site');
-  await ff.click('#save');
-  const status = await waitFor(async () => {
-    const s = await ff.exec(() => document.getElementById('status').textContent);
-    return /^(Saved|Not saved)/.test(s) && s;
-  }, 'the save to finish');
-  assert.match(status, /^Saved/);
+  assert.match(await configure(), /^Saved/);
   const p = await policy();
   assert.ok(p.origins.includes('http://crm.localhost/*'), p.origins.join(', '));
   assert.ok(p.scripts.some((m) => m.includes('http://crm.localhost/*')), JSON.stringify(p.scripts));
@@ -130,17 +167,8 @@ for (const csp of [null, 'strict']) {
     await ff.click('#static ccaas-dial');
     const url = await ff.exec(() => location.href);
     await ff.click('#tel');
-    const dials = async () => {
-      await ff.frame(0);
-      await ff.frame(0);
-      try {
-        return await ff.exec(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
-      } finally {
-        await ff.frame(null);
-      }
-    };
     const got = await waitFor(async () => {
-      const d = await dials();
+      const d = await widgetDials();
       return d.length >= 2 && d;
     }, 'two dials in the widget');
     assert.deepEqual(got, ['+14255550100', '+14255550102']);
@@ -154,13 +182,7 @@ test('Firefox: the page API: a dial request gets its reply, and a conversation t
   const reply = await ff.exec(() => window.crmDial('+14255550105'));
   assert.equal(reply.ok, true, JSON.stringify(reply));
   assert.equal(reply.data.delivered, true);
-  await ff.frame(0);
-  await ff.frame(0);
-  try {
-    await ff.exec(() => { window.__emu.loadConversation({ customerName: 'Ana Ruiz' }); });
-  } finally {
-    await ff.frame(null);
-  }
+  await inWidget(() => { window.__emu.loadConversation({ customerName: 'Ana Ruiz' }); });
   const event = await waitFor(() => ff.exec(() => window.crmLog.find((m) => m.kind === 'event' && m.type === 'conversationLoaded')), 'conversationLoaded on the page');
   assert.equal(event.data.customerName, 'Ana Ruiz');
   assert.equal(event.data.customerPhoneNumber, '+14255550123');
@@ -170,7 +192,6 @@ test('Firefox: one softphone across tabs: a second CRM tab shows the bar, and ge
   const { handle: second } = await ff.cmd('POST', '/window/new', { type: 'tab' });
   await ff.cmd('POST', '/window', { handle: second });
   await ff.goto(`${server.origins.crm}/permissive.html`);
-  const has = (tag) => ff.exec((t) => !!document.querySelector(t), tag);
   await waitFor(() => has('ccaas-softphone-bar'), 'the bar in the second tab', 15000);
   assert.equal(await has('ccaas-softphone'), false, 'no second softphone');
   // The owner tab closes: the softphone moves to the tab left.
@@ -182,13 +203,7 @@ test('Firefox: one softphone across tabs: a second CRM tab shows the bar, and ge
   // ... and its widget comes alive there and takes a dial.
   const reply = await ff.exec(() => window.crmDial('+14255550107', 20000));
   assert.equal(reply.ok, true, JSON.stringify(reply));
-  await ff.frame(0);
-  await ff.frame(0);
-  try {
-    assert.deepEqual(await ff.exec(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number)), ['+14255550107']);
-  } finally {
-    await ff.frame(null);
-  }
+  assert.deepEqual(await widgetDials(), ['+14255550107']);
 });
 
 test('Firefox: with the project\'s driver, a presence the agent picks is stored and restored into a reloaded widget', async () => {
@@ -196,26 +211,12 @@ test('Firefox: with the project\'s driver, a presence the agent picks is stored 
   await openExtensionTab(`${EXT}/options.html`);
   const optionsTab = (await ff.cmd('GET', '/window/handles')).at(-1);
   await ff.type('#widget-url', server.widgetUrl({ driver: 'ours', ccaasBridgeOrigins: EXT }));
-  await ff.click('#save');
-  assert.match(await waitFor(async () => {
-    const s = await ff.exec(() => document.getElementById('status').textContent);
-    return /^(Saved|Not saved)/.test(s) && s;
-  }, 'the save to finish'), /^Saved/);
+  assert.match(await save(), /^Saved/);
   const stored = async () => {
     await ff.cmd('POST', '/window', { handle: optionsTab });
     const text = await ff.exec(async () => (await chrome.storage.local.get('presence')).presence ?? null);
     await ff.cmd('POST', '/window', { handle: crmTab });
     return text ? JSON.parse(text) : null;
-  };
-  const inWidget = async (fn, ...args) => {
-    await ff.frame(0);
-    try {
-      await waitFor(() => ff.exec(() => document.body.dataset.view === 'widget' && document.body.dataset.driver === 'extended'), 'the project\'s driver alive in the panel', 15000);
-      await ff.frame(0);
-      return await ff.exec(fn, ...args);
-    } finally {
-      await ff.frame(null);
-    }
   };
   await ff.cmd('POST', '/window', { handle: crmTab });
   // The open tab's panel follows the new URL; the agent picks the second presence in the widget.
@@ -223,13 +224,13 @@ test('Firefox: with the project\'s driver, a presence the agent picks is stored 
     const o = window.__emu.presenceOptions[1];
     window.__emu.raise('presence.onPresenceChange', o);
     return o;
-  });
+  }, { driver: 'extended' });
   await waitFor(async () => (await stored())?.presenceId === busy.presenceId, 'the chosen presence stored');
   // A reloaded widget starts with its own default and is asked to restore the stored one.
   await ff.goto(`${server.origins.crm}/permissive.html?reloaded`);
   await waitFor(async () => {
     try {
-      const calls = await inWidget(() => window.__emu.calls.filter((c) => c.method === 'setPresence').map((c) => c.args[0]));
+      const calls = await inWidget(() => window.__emu.calls.filter((c) => c.method === 'setPresence').map((c) => c.args[0]), { driver: 'extended' });
       return calls.length > 0 && calls;
     } catch {
       return false; // the new page's panel is not there yet
@@ -290,11 +291,7 @@ test('Firefox: the README example policy reaches storage.managed, locks the opti
   await writeFile(file, JSON.stringify({ policies: { '3rdparty': { Extensions: { [ADDON_ID]: settings } } } }));
   let managed;
   try {
-    managed = await startFirefox({
-      addonDir: path.join(ROOT, 'dist', 'firefox'),
-      driverArgs: ['--allow-system-access'],
-      prefs: { 'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }) },
-    });
+    managed = await launchFirefox();
     const b = managed;
     await openExtensionTab(`${EXT}/options.html`, b);
     assert.equal(await b.exec(() => document.getElementById('managed-note').hidden), false);
@@ -321,7 +318,6 @@ test('Firefox: "Open here" in the bar of another CRM tab moves the softphone the
   const { handle: second } = await ff.cmd('POST', '/window/new', { type: 'tab' });
   await ff.cmd('POST', '/window', { handle: second });
   await ff.goto(`${server.origins.crm}/permissive.html?second`);
-  const has = (tag) => ff.exec((t) => !!document.querySelector(t), tag);
   await waitFor(() => has('ccaas-softphone-bar'), 'the bar in the second tab', 15000);
   // The button sits in the bar's closed shadow root, which WebDriver reaches (page scripts cannot).
   const bar = await ff.find('ccaas-softphone-bar');
@@ -339,39 +335,21 @@ test('Firefox: "Open here" in the bar of another CRM tab moves the softphone the
 // while ports are open; the ports close and every tab and panel reconnects. Here it is 1.5 s, in
 // a browser of its own: dials and conversation events must still arrive, each exactly once.
 test('Firefox: with the background script suspended every 1.5 s, dials and conversation events still arrive once', async () => {
-  const b = await startFirefox({
-    addonDir: path.join(ROOT, 'dist', 'firefox'),
-    driverArgs: ['--allow-system-access'],
-    prefs: {
-      'extensions.webextensions.uuids': JSON.stringify({ [ADDON_ID]: UUID }),
-      'extensions.webextOptionalPermissionPrompts': false,
-      'extensions.background.idle.timeout': 1500,
-      // Console lines (the extension's run in a child process) go to geckodriver's output: the
-      // restarts are counted there.
-      'devtools.console.stdout.content': true,
-    },
+  const b = await launchFirefox({
+    ...NO_PROMPT,
+    'extensions.background.idle.timeout': 1500,
+    // Console lines (the extension's run in a child process) go to geckodriver's output: the
+    // restarts are counted there.
+    'devtools.console.stdout.content': true,
   });
   try {
     const tab = (await b.cmd('GET', '/window/handles'))[0];
     await openExtensionTab(`${EXT}/options.html`, b);
-    await b.type('#widget-url', server.widgetUrl());
-    await b.type('#new-site', server.origins.crm);
-    await b.click('#add-site');
-    await b.click('#save');
-    await waitFor(async () => /^Saved/.test(await b.exec(() => document.getElementById('status').textContent)), 'saved');
+    assert.match(await configure(b), /^Saved/);
     await b.cmd('POST', '/window', { handle: tab });
     await b.goto(`${server.origins.crm}/permissive.html`);
     await waitFor(() => b.exec(() => !!document.querySelector('ccaas-softphone')), 'the panel', 15000);
-    const inWidget = async (fn) => {
-      await b.frame(0);
-      try {
-        await b.frame(0);
-        return await b.exec(fn);
-      } finally {
-        await b.frame(null);
-      }
-    };
-    await waitFor(() => inWidget(() => window.__emu?.driverBound === true).catch(() => false), 'the widget bound', 15000);
+    await waitFor(() => inWidget(() => window.__emu?.driverBound === true, { browser: b }).catch(() => false), 'the widget bound', 15000);
     const starts = () => b.log.split('\n').filter((l) => l.includes('background worker started')).length;
     const before = starts();
     const numbers = ['+14255550111', '+14255550112', '+14255550113'];
@@ -381,11 +359,11 @@ test('Firefox: with the background script suspended every 1.5 s, dials and conve
       assert.equal(reply.ok, true, `${n}: ${JSON.stringify(reply)}`);
     }
     await new Promise((r) => setTimeout(r, 2500));
-    await inWidget(() => { window.__emu.loadConversation({ customerName: 'Li Wei' }); });
+    await inWidget(() => { window.__emu.loadConversation({ customerName: 'Li Wei' }); }, { browser: b });
     await waitFor(() => b.exec(() => window.crmLog.some((m) => m.type === 'conversationLoaded')), 'conversationLoaded on the page', 20000);
     await new Promise((r) => setTimeout(r, 1000)); // time for a duplicate to show
     assert.ok(starts() - before >= 2, `the background was suspended and restarted (${starts() - before} restarts)`);
-    assert.deepEqual(await inWidget(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number)), numbers);
+    assert.deepEqual(await widgetDials(b), numbers);
     assert.deepEqual(await b.exec(() => window.crmLog.filter((m) => m.type === 'conversationLoaded').map((m) => m.data.customerName)), ['Li Wei']);
   } finally {
     await b.close();

@@ -98,7 +98,6 @@ export async function startFirefox({ addonDir, prefs = {}, binary = process.env.
     },
     /** Switches to the child frame at `index` of the current one (null: the top). */
     frame: (index) => cmd('POST', '/frame', { id: index }),
-    parentFrame: () => cmd('POST', '/frame/parent', {}),
     async close() {
       await http('DELETE', `/session/${id}`).catch(() => {});
       proc.kill('SIGTERM');

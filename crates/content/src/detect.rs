@@ -1187,7 +1187,7 @@ mod browser {
 
     /// What `walk.js` hands over from a small page: (text, alone) of each candidate.
     fn candidates(html: &str, max: u32) -> Option<(bool, Vec<(String, bool)>)> {
-        let doc = crate::window()?.document()?;
+        let doc = web_sys::window()?.document()?;
         let host = doc.create_element("div").ok()?;
         host.set_inner_html(html);
         doc.body()?.append_child(&host).ok()?;
@@ -1236,7 +1236,7 @@ mod browser {
     #[wasm_bindgen_test]
     fn the_link_walk_hands_over_unmarked_dial_links_only() {
         let got = (|| {
-            let doc = crate::window()?.document()?;
+            let doc = web_sys::window()?.document()?;
             let host = doc.create_element("div").ok()?;
             host.set_inner_html(
                 "<a href='tel:+14255550100'>a</a><a href='https://example.com/tel:1'>b</a>\
@@ -1266,7 +1266,7 @@ mod browser {
         // (walker given, links found) for a root made from `html` (its first element), placed
         // in the page or not, inside `<pre>` or not, with text detection on or off.
         let prepare = |html: &str, placed: bool, in_pre: bool, texts: bool| {
-            let doc = crate::window()?.document()?;
+            let doc = web_sys::window()?.document()?;
             let host = doc
                 .create_element(if in_pre { "pre" } else { "div" })
                 .ok()?;

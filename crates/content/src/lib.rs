@@ -17,23 +17,10 @@ use wasm_bindgen::prelude::*;
 
 /// Entry point, called once by the loader with the route it took (`"wasm"` or `"wasm2js"`) and
 /// the page's messages and `ccaas-bridge` events that came before (see `bridge::start`).
-/// The page's window. Not `web_sys::window()`: that casts the global object, and a Firefox
-/// content script's global is its sandbox, not a `Window` (there the bridge never started). The
-/// sandbox's `window` property is the page's window (seen through Xray wrappers).
-pub fn window() -> Option<web_sys::Window> {
-    if let Some(w) = web_sys::window() {
-        return Some(w);
-    }
-    js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("window"))
-        .ok()
-        .filter(JsValue::is_object)
-        .map(JsCast::unchecked_into)
-}
-
 #[wasm_bindgen]
 pub fn start(route: &str, early: Option<js_sys::Array>) {
     console_error_panic_hook::set_once();
-    let Some(window) = window() else {
+    let Some(window) = web_sys::window() else {
         return;
     };
     if webext::runtime::id().is_none() {

@@ -54,7 +54,7 @@ fn report(r: ProbeReport) {
 }
 
 pub fn start() {
-    let Some(window) = crate::window() else {
+    let Some(window) = web_sys::window() else {
         return;
     };
     let Some(doc) = window.document() else { return };
