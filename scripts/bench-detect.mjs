@@ -86,9 +86,11 @@
 //
 //   node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=10000]
 //     [--append=1000] [--runs=1] [--trace=profile|hires|events] [--lpjs-metadata=max|min]
-//     [--panel] [--keep-traces]
+//     [--panel] [--keep-traces] [--top=8]
 // --runs=N loads every page N times (interleaved rounds) and reports, per contender, the run with
-// the median main-thread time (all runs' main figures are in detect.json and printed).
+// the median main-thread time (all runs' main figures are in detect.json and printed). --top=N
+// lists N functions (self time) where the extension's main-thread time went, on load and after the
+// append.
 // Writes target/bench/detect.json (and with --keep-traces target/bench/detect-<run>.trace.json).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -123,8 +125,8 @@ const intOpt = (name, dflt, min) => {
   return n;
 };
 for (const a of argv) {
-  if (!/^--(only|rows|append|runs|trace|lpjs-metadata|panel|keep-traces)(=|$)/.test(a)) {
-    console.error(`unknown argument ${a}\nusage: node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=N] [--append=N] [--runs=N] [--trace=profile|hires|events] [--lpjs-metadata=max|min] [--panel] [--keep-traces]`);
+  if (!/^--(only|rows|append|runs|trace|lpjs-metadata|panel|keep-traces|top)(=|$)/.test(a)) {
+    console.error(`unknown argument ${a}\nusage: node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=N] [--append=N] [--runs=N] [--trace=profile|hires|events] [--lpjs-metadata=max|min] [--panel] [--keep-traces] [--top=N]`);
     process.exit(2);
   }
 }
@@ -135,6 +137,7 @@ if (!['max', 'min'].includes(METADATA)) throw new Error('--lpjs-metadata must be
 const PANEL = opt('panel') === true;
 const KEEP_TRACES = opt('keep-traces') === true;
 const RUNS = intOpt('runs', 1, 1);
+const TOP = intOpt('top', 8, 1);
 const ONLY = String(opt('only') ?? 'lpjs,wasm,wasm2js').split(',').filter(Boolean);
 for (const o of ONLY) if (!['lpjs', 'wasm', 'wasm2js'].includes(o)) throw new Error(`--only: unknown contender ${o}`);
 
@@ -651,7 +654,7 @@ function analyseTrace(events, { extId, pageUrlPart }) {
       while (k < all.length && all[k][1] <= a) k++;
       if (k < all.length && all[k][0] <= a) inExt.set(fn, (inExt.get(fn) || 0) + (b - a));
     }
-    const extTop = top(inExt, 8);
+    const extTop = top(inExt, TOP);
     const total = measure(all, lo, hi);
     // Rendering work (style, layout, paint) on the thread in this window, and how many layouts.
     const rendering = merge(renderEvents.filter((e) => e.ts < hi && e.ts + e.dur > lo).map((e) => [e.ts, e.ts + e.dur]));
@@ -699,7 +702,7 @@ function summarise(name, raw, trace, planted, bytes, refLoadEnd) {
     name, route: raw.route, started: !!raw.started,
     mainThreadMs: r1(trace.load.extMs),
     longestTaskExtMs: r1(trace.load.longestTaskExtMs), longestTaskWholeMs: r1(trace.load.longestTaskMs),
-    longestTaskTop: trace.load.longestTop, appendLongestTaskTop: trace.append?.longestTop, extTop: trace.load.extTop,
+    longestTaskTop: trace.load.longestTop, appendLongestTaskTop: trace.append?.longestTop, extTop: trace.load.extTop, appendExtTop: trace.append?.extTop,
     extOutsideTasksMs: r1(trace.load.extOutsideTasksMs), rendererBusyMs: r1(trace.load.rendererBusyMs),
     renderingMs: r1(trace.load.renderingMs), layouts: trace.load.layouts,
     marked: raw.marksAfterLoad.count, planted: planted.load.planted,
@@ -848,6 +851,7 @@ function report(r) {
     L.push(`${c.name}: in its longest task on load (self time of the page thread's samples): ${c.longestTaskTop.join(', ')}`);
     if (c.extTop?.length) L.push(`${c.name}: in all its main-thread time on load (self time): ${c.extTop.join(', ')}`);
     if (c.appendLongestTaskTop?.length) L.push(`${c.name}: in its longest task after the append: ${c.appendLongestTaskTop.join(', ')}`);
+    if (c.appendExtTop?.length) L.push(`${c.name}: in all its main-thread time after the append (self time): ${c.appendExtTop.join(', ')}`);
   }
   for (const c of r.contenders.filter((x) => x.runs)) {
     L.push(`${c.name}, all ${c.runs.length} runs: main-thread ${c.runs.map((x) => f(x.mainThreadMs)).join(' / ')} ms; longest task ${c.runs.map((x) => f(x.longestTaskExtMs)).join(' / ')} ms; append ${c.runs.map((x) => f(x.appendMs)).join(' / ')} ms`);
