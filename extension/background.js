@@ -6,7 +6,23 @@ import init, * as bg from './wasm/background.js';
 const ready = init({ module_or_path: chrome.runtime.getURL('wasm/background_bg.wasm') }).then(() => bg.start());
 const later = (f) => (...args) => { ready.then(() => f(...args)); };
 
-chrome.runtime.onConnect.addListener(later(bg.on_connect));
+// A port's messages are not held for listeners added later: those posted before the wasm is
+// ready (a content script's Hello and its resent dials, right after it woke this worker) would be
+// lost, and the sender would wait a second for a Welcome. So they are kept here until Rust
+// takes the port; both steps happen within one task, so none slips between them.
+chrome.runtime.onConnect.addListener((port) => {
+  const early = [];
+  let gone = false;
+  const keep = (msg) => { early.push(msg); };
+  const lost = () => { gone = true; };
+  port.onMessage.addListener(keep);
+  port.onDisconnect.addListener(lost);
+  ready.then(() => {
+    port.onMessage.removeListener(keep);
+    port.onDisconnect.removeListener(lost);
+    bg.on_connect(port, early, gone);
+  });
+});
 chrome.runtime.onMessage.addListener((msg, sender, reply) => {
   ready.then(() => bg.on_message(msg, sender)).then(reply, () => reply(null));
   return true; // the reply comes asynchronously

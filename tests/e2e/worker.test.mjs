@@ -2,7 +2,7 @@
 // a stop are delivered exactly once, in order, after the ports reconnect and wake the worker.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, waitFor, sleep } from './harness.mjs';
+import { launch, configure, openCrm, openOptions, widgetFrame, driverBound, stopWorker, waitFor, sleep } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -33,5 +33,26 @@ test('dials around a worker stop are delivered exactly once, in order', async ()
   await sleep(500);
   assert.deepEqual(await dials(widget), ['+14255550110', '+14255550111', '+14255550112', '+14255550113']);
   await options.close();
+  await page.close();
+});
+
+// The ports that reconnect after a stop wake the worker, and their first messages (the content
+// script's Hello, the panel's introduction) arrive before the wasm is ready. They must be
+// answered then, not lost and noticed only by the 1 s watchdog; and the stop must not print an
+// error in the CRM page's console.
+test('ports that wake the worker are answered at once, with no error in the page console', async () => {
+  const { page, lines } = await openCrm(h, 'permissive.html');
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  const before = (await dials(widget)).length;
+  const from = lines.length;
+  await stopWorker(h, page);
+  const reply = await page.evaluate(() => window.crmDial('+14255550120', 15000));
+  assert.ok(reply.ok, JSON.stringify(reply));
+  await sleep(1500); // past the watchdog's 1 s, had it been left waiting
+  const after = lines.slice(from);
+  assert.ok(after.some((l) => l.includes('port to the background worker closed')), after.join('\n'));
+  assert.deepEqual(after.filter((l) => /no answer on the (panel )?port|runtime\.lastError/.test(l)), []);
+  assert.deepEqual((await dials(widget)).slice(before), ['+14255550120']);
   await page.close();
 });

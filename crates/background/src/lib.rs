@@ -45,9 +45,20 @@ pub async fn start() {
     badge::sync().await;
 }
 
+/// A port from a content script or panel. `early` holds the messages the loader received on it
+/// before the wasm was ready, `gone` whether it disconnected meanwhile (its other end then
+/// connects again and resends what it still needs).
 #[wasm_bindgen]
-pub fn on_connect(port: JsValue) {
-    router::on_connect(Port::from_js(port));
+pub fn on_connect(port: JsValue, early: js_sys::Array, gone: bool) {
+    let port = Port::from_js(port);
+    if gone {
+        return debug(&format!(
+            "a {:?} port closed before the worker was ready",
+            port.name()
+        ));
+    }
+    let early = early.iter().filter_map(|m| m.as_string()).collect();
+    router::on_connect(port, early);
 }
 
 /// One-shot messages; the resolved value is the reply.

@@ -207,7 +207,7 @@ pub fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
     }
 }
 
-pub fn on_connect(port: Port) {
+pub fn on_connect(port: Port, early: Vec<String>) {
     let sender = port.sender();
     let Some(tab_id) = sender.tab_id else {
         port.disconnect();
@@ -229,12 +229,16 @@ pub fn on_connect(port: Port) {
         }
     };
     let p2 = port.clone();
-    let on_msg = port.on_message(move |text| {
+    let handle = move |text: &str| {
         if is_panel {
-            from_panel(tab_id, &text);
+            from_panel(tab_id, text);
         } else {
-            from_content(tab_id, &p2, &text);
+            from_content(tab_id, &p2, text);
         }
+    };
+    let on_msg = port.on_message({
+        let handle = handle.clone();
+        move |text| handle(&text)
     });
     let p3 = port.clone();
     let on_disc = port.on_disconnect(move || {
@@ -279,6 +283,10 @@ pub fn on_connect(port: Port) {
     }
     for msg in events {
         to_content(tab_id, &msg);
+    }
+    // After the end is registered, as if they had arrived now: a Hello is answered on this port.
+    for text in early {
+        handle(&text);
     }
 }
 
