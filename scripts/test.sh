@@ -63,7 +63,15 @@ step build one bash scripts/build.sh
 step e2e node_counts node --test --test-concurrency=1 tests/e2e/
 step web-ext-lint one node_modules/.bin/web-ext lint --source-dir dist/firefox --warnings-as-errors=false --self-hosted
 
+# Each failed node test with its error, last, where a truncated CI log still shows it.
+failed_tests() {
+  awk '/^not ok /{on=1; n=0} on && !/duration_ms/{print; if (++n >= 25) on=0} on && /^  \.\.\.$/{on=0}' "$1"
+}
+
 echo
+for name in "${failures[@]}"; do
+  [[ $name == e2e ]] && { echo "-- failed in $name:"; failed_tests "$log_dir/$name.log"; }
+done
 ((${#failures[@]})) && echo "failed steps: ${failures[*]}"
 echo "$passed passed, $failed failed"
 ((failed == 0))

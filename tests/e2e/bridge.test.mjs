@@ -24,6 +24,8 @@ test('a click-to-dial from the page API reaches the SDK as clickToDial({number})
   assert.equal(reply.kind, 'reply');
   assert.equal(reply.ok, true, JSON.stringify(reply));
   assert.deepEqual(reply.data, { delivered: true });
+  // "Delivered" means posted to the widget, whose message task may still be queued.
+  await waitFor(async () => (await dials(widget)).length === 1, 'the dial in the widget');
   assert.deepEqual(await dials(widget), ['+14255550100']);
   // What reached the widget is exactly the stock driver's wire format, from the extension frame.
   const received = await widget.evaluate(() => window.__emu.received.map((r) => ({ data: r.data, fromParent: r.fromParent, origin: r.origin })));
@@ -49,6 +51,7 @@ test('a request dispatched as a CustomEvent is handled inside the click; a Call 
   assert.deepEqual(await dials(widget), [first]);
   const reply = await page.evaluate(() => window.crmDialFast('+44 20 7946 0958'));
   assert.equal(reply.ok, true, JSON.stringify(reply));
+  await waitFor(async () => (await dials(widget)).length === 2, 'the fast dial in the widget');
   assert.deepEqual((await dials(widget)).slice(-1), ['+442079460958']);
   // Bad details: not an envelope, malformed JSON, a polluting key, an unknown type.
   const before = dropped(await dropStats(h), 'content:', 'wrongShape') + dropped(await dropStats(h), 'content:', 'notJson');
@@ -74,7 +77,7 @@ test('a request dispatched as a CustomEvent is handled inside the click; a Call 
 });
 
 test('dials sent before the driver is ready arrive exactly once, in order; a widget reload replays none', async () => {
-  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 2500 }) }), /^Saved/);
+  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 6000 }) }), /^Saved/);
   const { page } = await openCrm(h, 'permissive.html');
   const numbers = ['+14255550101', '+14255550102', '+442079460958'];
   // Fire all three at once, before the (delayed) driver has bound.
@@ -83,7 +86,7 @@ test('dials sent before the driver is ready arrive exactly once, in order; a wid
   assert.equal(await widget.evaluate(() => window.__emu.driverBound), false, 'the driver bound too early for this test');
   const panel = await panelFrame(h, page);
   await panel.waitForFunction(() => /not started/.test(document.getElementById('driver').textContent));
-  await driverBound(widget, 15000);
+  await driverBound(widget, 20000);
   const r = await replies;
   assert.ok(r.every((x) => x.ok), JSON.stringify(r));
   await waitFor(async () => (await dials(widget)).length === 3, 'three dials');
@@ -109,13 +112,13 @@ test('dials sent before the driver is ready arrive exactly once, in order; a wid
 });
 
 test('the queue is bounded: past 32 waiting dials the page is told, and the rest still arrive once', async () => {
-  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 3000 }) }), /^Saved/);
+  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 6000 }) }), /^Saved/);
   const { page } = await openCrm(h, 'permissive.html');
   const numbers = Array.from({ length: 34 }, (_, i) => `+1425555${String(1000 + i)}`);
   const replies = page.evaluate((ns) => Promise.all(ns.map((n) => window.crmDial(n, 20000))), numbers);
   const widget = await widgetFrame(h, page);
   assert.equal(await widget.evaluate(() => window.__emu.driverBound), false, 'the driver bound too early for this test');
-  await driverBound(widget, 15000);
+  await driverBound(widget, 20000);
   const r = await replies;
   const refused = r.filter((x) => !x.ok);
   assert.equal(refused.length, 2, JSON.stringify(refused));

@@ -40,8 +40,8 @@ async function ready(extra) {
  * Posts extended requests into the widget from the panel frame (the widget's parent, with the
  * extension's origin) and resolves with the driver's replies, by id.
  */
-async function request(panel, msgs, timeout = 5000) {
-  return panel.evaluate(async ([msgs, timeout]) => {
+async function request(panel, msgs, timeout = 15000) {
+  const got = await panel.evaluate(async ([msgs, timeout]) => {
     const frame = document.querySelector('#widget iframe');
     const target = new URL(frame.src).origin;
     const want = new Set(msgs.map((m) => m.id));
@@ -62,6 +62,8 @@ async function request(panel, msgs, timeout = 5000) {
     });
     return got;
   }, [msgs, timeout]);
+  assert.deepEqual(msgs.map((m) => m.id).filter((id) => !(id in got)), [], 'no reply for these requests');
+  return got;
 }
 
 const req = (id, type, data) => ({ messageType: 'ccaasBridgeRequest', channel: 'ccaas-driver', v: 1, id, type, ...(data ? { data } : {}) });

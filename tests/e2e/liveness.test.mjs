@@ -2,7 +2,7 @@
 // naming its URL, with Retry — judged by proof of life, never by the frame's load event.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, panelFrame, widgetFrame, driverBound } from './harness.mjs';
+import { launch, configure, openCrm, panelFrame, widgetFrame, driverBound, waitFor } from './harness.mjs';
 
 let h;
 before(async () => {
@@ -20,7 +20,8 @@ async function expectError(widgetUrl) {
   assert.ok(text.includes(widgetUrl.split('?')[0]), `the error names the URL: ${text}`);
   assert.ok(await panel.getByRole('button', { name: 'Retry' }).isVisible());
   // The header dot tells the same story outside the frame.
-  assert.equal(await page.locator('ccaas-softphone').getAttribute('data-state'), 'error');
+  // (relayed by the content script from the panel's status, on its own schedule)
+  await waitFor(async () => (await page.locator('ccaas-softphone').getAttribute('data-state')) === 'error', 'the header shows the error');
   return { page, panel };
 }
 

@@ -28,11 +28,11 @@ test('Alt+Shift+K minimizes and restores the panel of the active tab, and it sti
   await page.bringToFront();
   assert.equal(await minimized(page), 'false');
   press();
-  await waitFor(async () => (await minimized(page)) === 'true', 'minimized by the shortcut', 5000);
+  await waitFor(async () => (await minimized(page)) === 'true', 'minimized by the shortcut', 15000);
   await page.reload();
   await waitFor(async () => (await minimized(page)) === 'true', 'still minimized after reload', 10000);
   await page.bringToFront();
   press();
-  await waitFor(async () => (await minimized(page)) === 'false', 'restored by the shortcut', 5000);
+  await waitFor(async () => (await minimized(page)) === 'false', 'restored by the shortcut', 15000);
   await page.close();
 });

@@ -29,7 +29,7 @@ test('dials around a worker stop are delivered exactly once, in order', async ()
   // Dial at once, while the worker is down and the ports are reconnecting.
   const replies = await page.evaluate(() => Promise.all(['+14255550111', '+14255550112', '+14255550113'].map((n) => window.crmDial(n, 15000))));
   assert.ok(replies.every((r) => r.ok), JSON.stringify(replies));
-  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again');
+  await waitFor(() => statuses.includes('stopped') && statuses.at(-1) === 'running', 'the worker stopped and ran again', 15000);
   await sleep(500);
   assert.deepEqual(await dials(widget), ['+14255550110', '+14255550111', '+14255550112', '+14255550113']);
   await options.close();
