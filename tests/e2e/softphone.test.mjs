@@ -169,6 +169,49 @@ test('three tabs share one softphone: dials from any tab reach it once, across a
   await closeAll();
 });
 
+// A tab showing the bar has no panel of its own: the page API's showPanel there brings the
+// softphone's tab forward (as the bar's Show does), but only within the agent's gesture, so a page
+// script cannot pull the agent away; hidePanel has nothing to hide.
+test('showPanel in a tab without the softphone brings its tab forward on the agent\'s click, not otherwise', async () => {
+  const a = await openCrm(h, 'permissive.html?t=sa');
+  await driverBound(await widgetFrame(h, a.page));
+  const b = await openCrm(h, 'permissive.html?t=sb', { waitForPanel: false });
+  await b.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
+  const [ta, tb] = [await tabIdOf(a.page), await tabIdOf(b.page)];
+  const active = () => h.worker.evaluate(async () => (await chrome.tabs.query({ active: true })).map((t) => t.id));
+  await h.worker.evaluate((t) => chrome.tabs.update(t, { active: true }), tb);
+  await waitFor(async () => (await active()).includes(tb), 'the bar tab active');
+  await a.page.evaluate(() => window.crmRequest('hidePanel'));
+  const minimized = () => a.page.evaluate(() => document.querySelector('ccaas-softphone').dataset.minimized);
+  await waitFor(async () => (await minimized()) === 'true', 'the owner minimized');
+
+  const hide = await b.page.evaluate(() => window.crmRequest('hidePanel'));
+  assert.deepEqual([hide.ok, hide.data], [true, null], JSON.stringify(hide));
+  // A page script's own call, long after any gesture (transient activation lasts about 5 s).
+  const unasked = await b.page.evaluate(() => new Promise((r) => setTimeout(() => r(window.crmRequest('showPanel')), 5500)));
+  assert.equal(unasked.ok, false, JSON.stringify(unasked));
+  assert.equal(unasked.error.code, 'noPanel');
+  assert.match(unasked.error.message, /another tab/);
+  await sleep(300);
+  assert.ok((await active()).includes(tb), 'the agent was not pulled away');
+  assert.equal(await minimized(), 'true');
+
+  // The agent clicks the CRM's own "show phone" button, whose handler calls showPanel.
+  await b.page.evaluate(() => {
+    const button = document.createElement('button');
+    button.id = 'show-phone';
+    button.textContent = 'Phone';
+    button.onclick = () => window.crmRequest('showPanel').then((r) => { window.showReply = r; });
+    document.body.prepend(button);
+  });
+  await b.page.click('#show-phone');
+  const shown = await waitFor(() => b.page.evaluate(() => window.showReply), 'the reply');
+  assert.deepEqual([shown.ok, shown.data], [true, null], JSON.stringify(shown));
+  await waitFor(async () => (await active()).includes(ta), 'the softphone\'s tab brought forward');
+  await waitFor(async () => (await minimized()) === 'false', 'its panel restored');
+  await closeAll();
+});
+
 test('closing the owner hands the softphone over with presence restored; moves wait for the conversation', async () => {
   const a = await openCrm(h, 'permissive.html?t=a');
   let widget = await widgetFrame(h, a.page);

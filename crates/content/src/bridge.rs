@@ -731,21 +731,43 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
         PageToBridge::ShowPanel | PageToBridge::HidePanel => {
             let me = b.borrow();
             let show = matches!(body, PageToBridge::ShowPanel);
-            match &me.panel {
+            let elsewhere = matches!(me.role, Some(Role::Elsewhere { .. }));
+            let result = match &me.panel {
                 Some(p) => {
                     p.set_minimized(!show);
-                    me.reply(&page_id, Ok(serde_json::Value::Null));
+                    Ok(serde_json::Value::Null)
                 }
-                None => me.reply(
-                    &page_id,
-                    Err(PageError::new(
-                        "noPanel",
-                        "the panel is not shown on this site",
-                    )),
-                ),
-            }
+                // The softphone lives in another tab: this one shows only the bar, so there is
+                // nothing to hide here, and showing it means bringing that tab forward, as the
+                // bar's Show does. Not at a page script's whim: only within the agent's gesture.
+                None if elsewhere && !show => Ok(serde_json::Value::Null),
+                None if elsewhere && agent_gesture(&me.window) => {
+                    me.send(&ContentToBackground::ShowSoftphone);
+                    Ok(serde_json::Value::Null)
+                }
+                None if elsewhere => Err(PageError::new(
+                    "noPanel",
+                    "the softphone is open in another tab; showPanel brings it forward only \
+                     from the agent's click or key press",
+                )),
+                None => Err(PageError::new(
+                    "noPanel",
+                    "the panel is not shown on this site",
+                )),
+            };
+            me.reply(&page_id, result);
         }
     }
+}
+
+/// True right after the agent clicked or pressed a key in this page (the browser's transient
+/// user activation, about 5 s in Chromium); false where the browser does not say.
+fn agent_gesture(window: &web_sys::Window) -> bool {
+    let navigator = webext::get(window.as_ref(), "navigator");
+    let activation = webext::get(&navigator, "userActivation");
+    webext::get(&activation, "isActive")
+        .as_bool()
+        .unwrap_or(false)
 }
 
 /// How long a new port may wait for the worker's `Welcome` before it is replaced. A port opened
