@@ -4,6 +4,7 @@
 import init, * as bg from './wasm/background.js';
 
 const ready = init({ module_or_path: chrome.runtime.getURL('wasm/background_bg.wasm') }).then(() => bg.start());
+ready.catch((e) => console.error('[ccaas-bridge] the background worker failed to start', e));
 const later = (f) => (...args) => { ready.then(() => f(...args)); };
 
 // A port's messages are not held for listeners added later: those posted before the wasm is
@@ -14,7 +15,7 @@ chrome.runtime.onConnect.addListener((port) => {
   const early = [];
   let gone = false;
   const keep = (msg) => { early.push(msg); };
-  const lost = () => { gone = true; };
+  const lost = () => { gone = true; void chrome.runtime.lastError; }; // read: else Chrome logs it
   port.onMessage.addListener(keep);
   port.onDisconnect.addListener(lost);
   ready.then(() => {

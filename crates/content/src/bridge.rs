@@ -25,7 +25,7 @@ use protocol::page::{
     Refused,
 };
 use protocol::{DropReason, E164, PAGE_CHANNEL};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 use wasm_bindgen::{JsCast, JsValue};
@@ -85,6 +85,10 @@ pub struct Bridge {
     detector: Option<Rc<Detector>>,
     listeners: Vec<EventListener>,
     ext_listeners: Vec<Listener>,
+    /// When the agent last clicked, or pressed Enter or Space outside a text field, in this
+    /// page (trusted events only); taken by the `showPanel` it allows. A `Cell` apart from the
+    /// bridge's `RefCell`: the listener must work while the bridge is borrowed.
+    gesture: Rc<Cell<Option<f64>>>,
     welcomed: bool,
     to_page: Rc<ToPage>,
 }
@@ -234,6 +238,7 @@ pub fn start(window: Window, early: js_sys::Array) {
         detector: None,
         listeners: Vec::new(),
         ext_listeners: Vec::new(),
+        gesture: Rc::new(Cell::new(None)),
         welcomed: false,
         to_page: ToPage::new(&window, &origin),
     }));
@@ -264,6 +269,9 @@ pub fn start(window: Window, early: js_sys::Array) {
         }
     });
     bridge.borrow_mut().listeners.push(l);
+    let gesture = bridge.borrow().gesture.clone();
+    let gestures = watch_gestures(&window, &gesture);
+    bridge.borrow_mut().listeners.extend(gestures);
 
     let weak = Rc::downgrade(&bridge);
     match storage::on_changed(move |area, key, value| {
@@ -741,14 +749,20 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
                 // nothing to hide here, and showing it means bringing that tab forward, as the
                 // bar's Show does. Not at a page script's whim: only within the agent's gesture.
                 None if elsewhere && !show => Ok(serde_json::Value::Null),
-                None if elsewhere && agent_gesture(&me.window) => {
-                    me.send(&ContentToBackground::ShowSoftphone);
-                    Ok(serde_json::Value::Null)
+                None if elsewhere && take_gesture(&me.gesture) => {
+                    if me.send_checked(&ContentToBackground::ShowSoftphone) {
+                        Ok(serde_json::Value::Null)
+                    } else {
+                        Err(PageError::new(
+                            "noSoftphone",
+                            "the softphone's tab cannot be reached just now; try again",
+                        ))
+                    }
                 }
                 None if elsewhere => Err(PageError::new(
                     "noPanel",
                     "the softphone is open in another tab; showPanel brings it forward only \
-                     from the agent's click or key press",
+                     right after the agent's click or key press in this page",
                 )),
                 None => Err(PageError::new(
                     "noPanel",
@@ -760,14 +774,48 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
     }
 }
 
-/// True right after the agent clicked or pressed a key in this page (the browser's transient
-/// user activation, about 5 s in Chromium); false where the browser does not say.
-fn agent_gesture(window: &web_sys::Window) -> bool {
-    let navigator = webext::get(window.as_ref(), "navigator");
-    let activation = webext::get(&navigator, "userActivation");
-    webext::get(&activation, "isActive")
-        .as_bool()
-        .unwrap_or(false)
+/// How long after the agent's gesture a `showPanel` may use it.
+const GESTURE_MS: f64 = 2_000.0;
+
+/// Notes the agent's clicks, and Enter or Space pressed outside a text field, in this page.
+/// Only trusted events count (a script cannot make one), and only this document's: not its
+/// frames', unlike the browser's user activation, which also stays on for seconds while typing.
+fn watch_gestures(window: &web_sys::Window, gesture: &Rc<Cell<Option<f64>>>) -> Vec<EventListener> {
+    let opts = gloo_events::EventListenerOptions::run_in_capture_phase;
+    let g = gesture.clone();
+    let click = EventListener::new_with_options(window, "click", opts(), move |e| {
+        if e.is_trusted() {
+            g.set(Some(js_sys::Date::now()));
+        }
+    });
+    let g = gesture.clone();
+    let key = EventListener::new_with_options(window, "keydown", opts(), move |e| {
+        let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>() else {
+            return;
+        };
+        if e.is_trusted() && matches!(k.key().as_str(), "Enter" | " ") && !in_text_field(e) {
+            g.set(Some(js_sys::Date::now()));
+        }
+    });
+    vec![click, key]
+}
+
+/// The event's target takes text input (typing there is not a request to show anything).
+fn in_text_field(e: &web_sys::Event) -> bool {
+    let Some(el) = e
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+    else {
+        return false;
+    };
+    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.is_content_editable()
+}
+
+/// Uses up the agent's last gesture if it is recent enough: one gesture, one `showPanel`.
+fn take_gesture(gesture: &Cell<Option<f64>>) -> bool {
+    gesture
+        .take()
+        .is_some_and(|at| js_sys::Date::now() - at <= GESTURE_MS)
 }
 
 /// How long a new port may wait for the worker's `Welcome` before it is replaced. A port opened

@@ -90,6 +90,7 @@ impl Port {
     /// Calls `f` when the other end goes. Chrome reports why in `runtime.lastError` and prints
     /// "Unchecked runtime.lastError" in the page's console unless a listener reads it: this one
     /// does, since a port that finds the worker stopped is expected and handled by reconnecting.
+    /// (Firefox puts the reason in `port.error` and logs nothing; reading `lastError` is harmless.)
     pub fn on_disconnect(&self, mut f: impl FnMut() + 'static) -> Result<Listener, ExtError> {
         Listener::on_value(get(&self.inner, "onDisconnect"), move |_, _, _| {
             let _read = api(&["runtime"]).map(|r| get(&r, "lastError"));
