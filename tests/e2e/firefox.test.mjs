@@ -333,6 +333,32 @@ test('Firefox: "Open here" in the bar of another CRM tab moves the softphone the
   crmTab = second;
 });
 
+test('Firefox: showPanel in the bar tab brings the softphone\'s tab forward on the agent\'s click only', async () => {
+  const handles = await ff.cmd('GET', '/window/handles');
+  const barTab = handles.find((h) => h !== crmTab);
+  await ff.cmd('POST', '/window', { handle: barTab });
+  await waitFor(() => has('ccaas-softphone-bar'), 'the bar', 15000);
+  await waitFor(() => ff.exec(() => document.visibilityState === 'visible'), 'the bar tab in front');
+  // A page script's own call is refused, and the agent stays here.
+  const unasked = await ff.exec(() => window.crmRequest('showPanel'));
+  assert.equal(unasked.ok, false, JSON.stringify(unasked));
+  assert.equal(unasked.error.code, 'noPanel');
+  assert.equal(await ff.exec(() => document.visibilityState), 'visible');
+  // The agent clicks the CRM's own button, whose handler calls showPanel.
+  await ff.exec(() => {
+    const button = document.createElement('button');
+    button.id = 'show-phone';
+    button.textContent = 'Phone';
+    button.onclick = () => window.crmRequest('showPanel').then((r) => { window.showReply = r; });
+    document.body.prepend(button);
+  });
+  await ff.click('#show-phone');
+  const shown = await waitFor(() => ff.exec(() => window.showReply ?? null), 'the reply');
+  assert.equal(shown.ok, true, JSON.stringify(shown));
+  await waitFor(() => ff.exec(() => document.visibilityState === 'hidden'), 'the softphone\'s tab brought forward', 15000);
+  await ff.cmd('POST', '/window', { handle: crmTab });
+});
+
 // Firefox suspends the background script after `extensions.background.idle.timeout` (30 s) even
 // while ports are open; the ports close and every tab and panel reconnects. Here it is 1.5 s, in
 // a browser of its own: dials and conversation events must still arrive, each exactly once.
