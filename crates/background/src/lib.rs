@@ -50,24 +50,8 @@ pub async fn start() {
 /// connects again and resends what it still needs).
 #[wasm_bindgen]
 pub fn on_connect(port: JsValue, early: js_sys::Array, gone: bool) {
-    let port = Port::from_js(port);
-    if gone {
-        debug(&format!(
-            "a {:?} port closed before the worker was ready",
-            port.name()
-        ));
-        // As when a registered content port closes: if its tab owned the softphone and does
-        // not come back wanting it, the softphone is handed over.
-        let sender = port.sender();
-        if port.name() == "content" && sender.extension_id == webext::runtime::id() {
-            if let Some(tab) = sender.tab_id {
-                owner::on_content_gone(tab);
-            }
-        }
-        return;
-    }
     let early = early.iter().filter_map(|m| m.as_string()).collect();
-    router::on_connect(port, early);
+    router::on_connect(Port::from_js(port), early, gone);
 }
 
 /// One-shot messages; the resolved value is the reply.

@@ -207,7 +207,9 @@ pub fn to_panel(tab_id: i32, msg: BackgroundToPanel) {
     }
 }
 
-pub fn on_connect(port: Port, early: Vec<String>) {
+/// A port from a content script or panel, checked here; `early` and `gone` as the loader saw
+/// them before the wasm was ready (see `crate::on_connect`).
+pub fn on_connect(port: Port, early: Vec<String>, gone: bool) {
     let sender = port.sender();
     let Some(tab_id) = sender.tab_id else {
         port.disconnect();
@@ -228,6 +230,17 @@ pub fn on_connect(port: Port, early: Vec<String>) {
             return;
         }
     };
+    if gone {
+        debug(&format!(
+            "a {name:?} port closed before the worker was ready"
+        ));
+        // As when a registered content port closes: if its tab owned the softphone and does
+        // not come back wanting it, the softphone is handed over.
+        if !is_panel {
+            crate::owner::on_content_gone(tab_id);
+        }
+        return;
+    }
     let p2 = port.clone();
     let handle = move |text: &str| {
         if is_panel {

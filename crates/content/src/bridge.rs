@@ -269,8 +269,7 @@ pub fn start(window: Window, early: js_sys::Array) {
         }
     });
     bridge.borrow_mut().listeners.push(l);
-    let gesture = bridge.borrow().gesture.clone();
-    let gestures = watch_gestures(&window, &gesture);
+    let gestures = watch_gestures(&window, &bridge.borrow().gesture);
     bridge.borrow_mut().listeners.extend(gestures);
 
     let weak = Rc::downgrade(&bridge);
