@@ -1,28 +1,102 @@
-// The extension going away under an open CRM tab (an update, a reload, an admin turning it off):
-// the bridge leaves the page (panel gone, page text restored) and tells the agent how to get the
-// softphone back, since Chrome does not bring the extension back into open tabs by itself.
-// Its own file: in this harness a reloaded unpacked extension does not come back at all.
+// The extension going away under an open CRM tab. An update (or a reload): the bridge leaves the
+// page (panel gone, page text restored) and the new version comes back into the tab by itself,
+// with its panel and its marks, and the agent never sees a notice. Turned off: the bridge leaves
+// the page the same way and, since nothing brings it back, the tab says how to get it back.
+// Its own file and its own copy of the extension: the test writes a new version into the copy's
+// manifest, and turns on developer mode (without it this Chromium disables a reloaded unpacked
+// extension as an "unsupported developer extension").
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, configure, openCrm, widgetFrame, driverBound, waitFor } from './harness.mjs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { EXTENSION_DIR, launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, closeCrmPages } from './harness.mjs';
 
 let h;
+let dir;
+let admin; // chrome://extensions, for developerPrivate and management
 before(async () => {
-  h = await launch();
+  dir = await mkdtemp(path.join(tmpdir(), 'ccaas-update-'));
+  await cp(EXTENSION_DIR, dir, { recursive: true });
+  h = await launch({ extensionDir: dir });
   assert.match(await configure(h), /^Saved/);
+  admin = await h.context.newPage();
+  await admin.goto('chrome://extensions');
+  await admin.evaluate(() => chrome.developerPrivate.updateProfileConfiguration({ inDeveloperMode: true }));
 });
-after(async () => h?.close());
+after(async () => {
+  await h?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
 
-test('when the extension unloads, the panel and marks go and the tab says to reload it', async () => {
+const marks = (page) => page.evaluate(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => e.dataset.ccaasDial));
+const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
+// Every notice element the page gets, and whether it was visible when it came or later.
+const watchNotices = (page) => page.evaluate(() => {
+  window.__notices = [];
+  const seen = (el) => {
+    const n = { visible: false, text: el.getAttribute('data-notice') };
+    window.__notices.push(n);
+    const look = () => { if (el.isConnected && getComputedStyle(el).display !== 'none') n.visible = true; };
+    look();
+    new MutationObserver(look).observe(el, { attributes: true });
+  };
+  new MutationObserver((records) => {
+    for (const r of records) for (const el of r.addedNodes) if (el.localName === 'ccaas-softphone-notice') seen(el);
+  }).observe(document.documentElement, { childList: true });
+});
+
+test('an update comes back into the open tab by itself: panel, marks and dialing, and no notice', async () => {
   const { page, lines } = await openCrm(h, 'numbers.html');
   await driverBound(await widgetFrame(h, page));
-  await waitFor(() => page.evaluate(() => document.querySelectorAll('[data-ccaas-dial]').length > 0), 'numbers marked');
+  await waitFor(async () => (await marks(page)).length >= 12, 'numbers marked');
+  const before = (await marks(page)).sort();
   const text = await page.locator('#static').textContent();
-  await h.worker.evaluate(() => { setTimeout(() => chrome.runtime.reload(), 10); });
+  await watchNotices(page);
+
+  const manifest = JSON.parse(await readFile(path.join(dir, 'manifest.json'), 'utf8'));
+  manifest.version = '0.1.1';
+  await writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+  const n0 = lines.length;
+  await admin.evaluate((id) => chrome.developerPrivate.reload(id, { failQuietly: false }), h.extId);
+
+  await waitFor(() => lines.slice(n0).some((l) => l.includes('extension unloaded: bridge removed from the page')), 'the old version leaves');
+  await waitFor(() => lines.slice(n0).some((l) => l.includes('content script started')), 'the new version starts in the tab', 15000);
+  const widget = await widgetFrame(h, page);
+  await driverBound(widget);
+  await waitFor(async () => (await marks(page)).length >= before.length, 'numbers marked again');
+  await sleep(500);
+  assert.deepEqual((await marks(page)).sort(), before, 'the same numbers, each marked once');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('[data-ccaas-dial] [data-ccaas-dial]').length), 0);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone').length), 1, 'one panel');
+  assert.equal(await page.locator('#static').textContent(), text);
+  assert.equal(await admin.evaluate(async (id) => (await chrome.management.get(id)).version, h.extId), '0.1.1');
+
+  await page.locator('#static [data-ccaas-dial="+14255550100"]').click();
+  await waitFor(async () => (await dials(widget)).includes('+14255550100'), 'a click dials the new version\'s widget');
+
+  // The old version's notice waits for the new one, which withdrew it unseen.
+  await sleep(3500);
+  const notices = await page.evaluate(() => window.__notices);
+  assert.ok(notices.length <= 1, `notices: ${JSON.stringify(notices)}`);
+  assert.equal(notices.some((n) => n.visible), false, `no notice was shown: ${JSON.stringify(notices)}`);
+  assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone-notice').length), 0);
+  await page.close();
+});
+
+test('turned off: the panel and marks go, the text is restored, and the tab says how to get it back', async () => {
+  await closeCrmPages(h); // the first test's, if it failed before closing it
+  const { page, lines } = await openCrm(h, 'numbers.html');
+  await driverBound(await widgetFrame(h, page));
+  await waitFor(async () => (await marks(page)).length > 0, 'numbers marked');
+  const text = await page.locator('#static').textContent();
+  await watchNotices(page);
+  await admin.evaluate((id) => chrome.management.setEnabled(id, false), h.extId);
   await waitFor(() => lines.some((l) => l.includes('extension unloaded: bridge removed from the page')), 'the bridge removed');
   assert.equal(await page.evaluate(() => !!document.querySelector('ccaas-softphone')), false, 'the panel is gone');
-  assert.equal(await page.evaluate(() => document.querySelectorAll('[data-ccaas-dial]').length), 0, 'the marks are gone');
+  assert.deepEqual(await marks(page), [], 'the marks are gone');
   assert.equal(await page.locator('#static').textContent(), text);
-  const notice = await page.getAttribute('ccaas-softphone-notice', 'data-notice');
-  assert.match(notice ?? '', /Reload this tab to use it again/);
+  const shown = await waitFor(async () => (await page.evaluate(() => window.__notices)).find((n) => n.visible), 'the notice shown', 6000);
+  assert.match(shown.text, /If it is on, reload this tab to use it again/);
+  await page.close();
 });

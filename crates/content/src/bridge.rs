@@ -1086,18 +1086,30 @@ thread_local! {
 /// How long the notice of a torn-down bridge stays: long enough for an agent who looked away.
 const UNLOADED_NOTICE_MS: u32 = 60_000;
 
+/// How long that notice waits for the extension to come back before it shows: after an update
+/// or a reload the worker starts the new version in the open tabs of the listed sites within a
+/// second or two, and its start removes the notice.
+const UNLOADED_NOTICE_DELAY_MS: u32 = 3_000;
+
 /// Removes the panel and every listener. Called when the extension context is gone. On a site
-/// where the bridge was on, the agent is told why the softphone went and what brings it back:
-/// after an update the extension does not come back into open tabs by itself.
+/// where the bridge was on and the extension does not come back by itself (it was turned off,
+/// or the site is covered by "all sites" only), the agent is told why the softphone went and
+/// what brings it back.
 pub fn teardown() {
     let bridge = BRIDGE.with(|b| b.borrow_mut().take());
     if let Some(b) = bridge {
         if let Ok(mut me) = b.try_borrow_mut() {
             if me.enabled() {
-                let text = "The contact-center softphone extension was updated, reloaded or \
-                            turned off. Reload this tab to use it again.";
+                let text = "The contact-center softphone extension stopped in this tab (it was \
+                            turned off, updated or reloaded). If it is on, reload this tab to \
+                            use it again.";
                 LAST_NOTICE.with(|n| {
-                    *n.borrow_mut() = Toast::show_for(&me.window, text, UNLOADED_NOTICE_MS)
+                    *n.borrow_mut() = Toast::show_later(
+                        &me.window,
+                        text,
+                        UNLOADED_NOTICE_DELAY_MS,
+                        UNLOADED_NOTICE_MS,
+                    )
                 });
             }
             me.listeners.clear();

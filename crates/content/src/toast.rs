@@ -27,6 +27,8 @@ pub struct Toast {
     host: HtmlElement,
     root: ShadowRoot,
     _timer: Timeout,
+    /// For [`Toast::show_later`]: shows the host when it is time.
+    _reveal: Option<Timeout>,
 }
 
 impl Toast {
@@ -42,6 +44,27 @@ impl Toast {
 
     /// The same, for `ms` milliseconds.
     pub fn show_for(window: &Window, text: &str, ms: u32) -> Option<Toast> {
+        Toast::build(window, text, ms, true)
+    }
+
+    /// The same, shown only after `delay` ms and only if it is still in the page then (it is
+    /// there at once, hidden, and stays `ms` once shown). A newer instance of the extension
+    /// removes what an earlier one left when it starts ([`Toast::remove_stale`]), so a message
+    /// about the extension going away is withdrawn, unseen, when it comes back by itself.
+    pub fn show_later(window: &Window, text: &str, delay: u32, ms: u32) -> Option<Toast> {
+        let mut toast = Toast::build(window, text, delay.saturating_add(ms), false)?;
+        let host = toast.host.clone();
+        toast._reveal = Some(Timeout::new(delay, move || {
+            if host.is_connected() {
+                let _ = host
+                    .style()
+                    .set_property_with_priority("display", "block", "important");
+            }
+        }));
+        Some(toast)
+    }
+
+    fn build(window: &Window, text: &str, ms: u32, visible: bool) -> Option<Toast> {
         let doc = window.document()?;
         let (host, root) = crate::panel::shadow_host(window, TOAST_TAG)?;
         root.set_inner_html(&format!(
@@ -52,7 +75,7 @@ impl Toast {
             ("all", "initial"),
             ("position", "fixed"),
             ("z-index", "2147483646"),
-            ("display", "block"),
+            ("display", if visible { "block" } else { "none" }),
             ("bottom", "16px"),
             ("right", "32px"),
         ] {
@@ -64,6 +87,7 @@ impl Toast {
             host,
             root,
             _timer: Timeout::new(ms, move || gone.remove()),
+            _reveal: None,
         };
         toast.set_text(text);
         Some(toast)
