@@ -222,6 +222,47 @@ test('showPanel in a tab without the softphone brings its tab forward on the age
   await closeAll();
 });
 
+// A CRM that asks for the panel as it loads asks before the tab knows whether it shows the panel,
+// the bar or neither (the configuration and the worker's answer come a little later): the
+// request waits for that instead of hearing "not shown on this site" from a site that has it.
+// And the change it makes is made on top of the agent's stored layout, not on the defaults
+// (which the stored layout would undo, or which would be stored over the agent's side and width).
+test('showPanel or hidePanel asked while the page loads is answered once the tab knows it shows the panel', async () => {
+  const a = await openCrm(h, 'permissive.html?t=load');
+  await driverBound(await widgetFrame(h, a.page));
+  const layout = () => a.page.evaluate(() => {
+    const e = document.querySelector('ccaas-softphone');
+    return e && { minimized: e.dataset.minimized, side: e.dataset.side };
+  });
+  const storedPanel = () => h.worker.evaluate(async () => JSON.parse((await chrome.storage.local.get('panel')).panel ?? 'null'));
+  await h.worker.evaluate(() => chrome.storage.local.set({ panel: JSON.stringify({ side: 'left', width: 480, minimized: true }) }));
+  await waitFor(async () => (await layout())?.minimized === 'true', 'minimized');
+  await a.page.addInitScript(() => {
+    const type = sessionStorage.getItem('askOnLoad');
+    if (!type) return;
+    document.addEventListener('DOMContentLoaded', () => {
+      window.crmRequest(type).then((r) => { window.loadReply = r; }, (e) => { window.loadReply = String(e); });
+    });
+  });
+  const reloadAsking = async (type) => {
+    await a.page.evaluate((t) => sessionStorage.setItem('askOnLoad', t), type);
+    await a.page.reload();
+    const reply = await waitFor(() => a.page.evaluate(() => window.loadReply), `the reply to the ${type} sent on load`);
+    assert.deepEqual([reply.ok, reply.data], [true, null], JSON.stringify(reply));
+  };
+  await reloadAsking('showPanel');
+  await waitFor(async () => (await layout())?.minimized === 'false', 'the panel restored');
+  assert.equal((await layout()).side, 'left', 'docked where the agent left it');
+  await waitFor(async () => (await storedPanel()).minimized === false, 'stored restored');
+  await reloadAsking('hidePanel');
+  await waitFor(async () => (await layout())?.minimized === 'true', 'the panel minimized');
+  await waitFor(async () => (await storedPanel()).minimized === true, 'stored minimized');
+  assert.deepEqual(await storedPanel(), { side: 'left', width: 480, minimized: true }, 'side and width kept');
+  assert.equal((await layout()).side, 'left');
+  await h.worker.evaluate(() => chrome.storage.local.remove('panel'));
+  await closeAll();
+});
+
 test('closing the owner hands the softphone over with presence restored; moves wait for the conversation', async () => {
   const a = await openCrm(h, 'permissive.html?t=a');
   let widget = await widgetFrame(h, a.page);

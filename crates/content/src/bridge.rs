@@ -79,6 +79,14 @@ pub struct Bridge {
     /// answers with the [`Role`] that decides between panel and bar.
     wants_softphone: bool,
     role: Option<Role>,
+    /// Whether the configuration was read (`view` stays `None` when there is none).
+    config_read: bool,
+    /// `showPanel`/`hidePanel` requests (page id, show) that came before this tab knew whether
+    /// it shows the panel, the bar or neither: a page that asks on load must not hear "not on
+    /// this site" from a tab that is about to show the panel. Answered once it knows, or after
+    /// [`HELD_PANEL_MS`].
+    held_panel: Vec<(String, bool)>,
+    held_timer: Option<Timeout>,
     /// Asks the browser to confirm leaving while a conversation is active in this tab's panel.
     unload_guard: Option<EventListener>,
     /// Phone-number detection, while it is switched on for this site.
@@ -234,6 +242,9 @@ pub fn start(window: Window, early: js_sys::Array) {
         toast: None,
         wants_softphone: false,
         role: None,
+        config_read: false,
+        held_panel: Vec::new(),
+        held_timer: None,
         unload_guard: None,
         detector: None,
         listeners: Vec::new(),
@@ -362,6 +373,7 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
     let mut me = b.borrow_mut();
     let enabled = view.as_ref().is_some_and(|v| v.enabled && v.settings.panel);
     me.view = view;
+    me.config_read = true;
     if enabled != me.wants_softphone {
         me.wants_softphone = enabled;
         me.send_softphone();
@@ -374,6 +386,8 @@ fn apply_config(b: &Shared, view: Option<PageView>) {
             log::info("the panel is switched off for this site: removed");
         }
     }
+    drop(me);
+    answer_held(b, false);
 }
 
 /// Shows the panel (this tab hosts the softphone) or the bar (another tab does).
@@ -415,6 +429,80 @@ fn apply_role(b: &Shared, role: Role) {
         }
     }
     me.role = Some(role);
+    drop(me);
+    answer_held(b, false);
+}
+
+/// How long a held `showPanel`/`hidePanel` waits for this tab to know its part (the worker's
+/// answer takes tens of ms, a second or two when it has to start first).
+const HELD_PANEL_MS: u32 = 5_000;
+
+/// At most this many are held; more are refused at once.
+const MAX_HELD_PANEL: usize = 8;
+
+/// Whether this tab does not know yet if it shows the panel, the bar or neither.
+fn undecided(me: &Bridge) -> bool {
+    !me.config_read || (me.wants_softphone && me.role.is_none())
+}
+
+/// Holds a `showPanel` (`show`) or `hidePanel` until this tab knows its part.
+fn hold_panel_request(b: &Shared, page_id: String, show: bool) {
+    let mut me = b.borrow_mut();
+    if me.held_panel.len() >= MAX_HELD_PANEL {
+        let e = PageError::new(
+            "queueFull",
+            "too many panel requests before the bridge started",
+        );
+        return me.reply(&page_id, Err(e));
+    }
+    me.held_panel.push((page_id, show));
+    if me.held_timer.is_none() {
+        let weak = Rc::downgrade(b);
+        me.held_timer = Some(Timeout::new(HELD_PANEL_MS, move || {
+            if let Some(b) = weak.upgrade() {
+                answer_held(&b, true);
+            }
+        }));
+    }
+}
+
+/// Answers the held panel requests, in order: as usual once the tab knows its part, or, when
+/// `timed_out` and it still does not, with `noSoftphone`.
+fn answer_held(b: &Shared, timed_out: bool) {
+    let held = {
+        let Ok(mut me) = b.try_borrow_mut() else {
+            return;
+        };
+        if me.held_panel.is_empty() || (undecided(&me) && !timed_out) {
+            return;
+        }
+        me.held_timer = None;
+        std::mem::take(&mut me.held_panel)
+    };
+    for (id, show) in held {
+        let (waiting, enabled) = {
+            let me = b.borrow();
+            (undecided(&me), me.enabled())
+        };
+        if !waiting && !enabled {
+            // As for a request that comes after the configuration was read (see on_page_data).
+            let e = PageError::from_drop(&DropReason::SiteNotEnabled);
+            b.borrow().reply(&id, Err(e));
+        } else if waiting {
+            let e = PageError::new(
+                "noSoftphone",
+                "the softphone has not started in this tab yet; try again",
+            );
+            b.borrow().reply(&id, Err(e));
+        } else {
+            let body = if show {
+                PageToBridge::ShowPanel
+            } else {
+                PageToBridge::HidePanel
+            };
+            handle_request(b, id, body);
+        }
+    }
 }
 
 /// While a conversation is active in this tab's softphone, leaving the page asks first.
@@ -736,8 +824,11 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
             );
         }
         PageToBridge::ShowPanel | PageToBridge::HidePanel => {
-            let me = b.borrow();
             let show = matches!(body, PageToBridge::ShowPanel);
+            if undecided(&b.borrow()) {
+                return hold_panel_request(b, page_id, show);
+            }
+            let me = b.borrow();
             let elsewhere = matches!(me.role, Some(Role::Elsewhere { .. }));
             let result = match &me.panel {
                 Some(p) => {

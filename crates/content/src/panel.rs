@@ -26,11 +26,20 @@ const CSS: &str = include_str!("panel.css");
 
 type Handler = Box<dyn Fn(&Rc<RefCell<Inner>>, &web_sys::Event)>;
 
+/// A change of the prefs, kept until the stored prefs are read (see `Inner::loaded`).
+type Change = Box<dyn FnOnce(&mut PanelPrefs)>;
+
 struct Inner {
     window: Window,
     host: HtmlElement,
     root: ShadowRoot,
     prefs: PanelPrefs,
+    /// Whether `prefs` are the stored ones yet. Until then a change (a `showPanel` on load, the
+    /// shortcut) is kept in `early` and made on top of them when they come: made on the
+    /// defaults, it would be undone by the stored prefs, and storing it would overwrite the
+    /// agent's width and side with the defaults.
+    loaded: bool,
+    early: Vec<Change>,
     /// Set while the resize grip is dragged.
     drag_start: Option<(i32, u32)>,
     /// Hides the notice shown last.
@@ -76,6 +85,8 @@ impl Panel {
             host,
             root: root.clone(),
             prefs: PanelPrefs::default(),
+            loaded: false,
+            early: Vec::new(),
             drag_start: None,
             notice_timer: None,
         }));
@@ -134,9 +145,21 @@ impl Panel {
         wasm_bindgen_futures::spawn_local(async move {
             let stored = storage::get_text(Area::Local, "panel").await.ok().flatten();
             if let Some(i) = weak.upgrade() {
-                let mut me = i.borrow_mut();
-                me.prefs = PanelPrefs::from_stored(stored.as_deref());
-                me.layout();
+                let early = {
+                    let Ok(mut me) = i.try_borrow_mut() else {
+                        return;
+                    };
+                    if !me.loaded {
+                        // Not when another tab's change came first (apply_stored): it is newer.
+                        me.prefs = PanelPrefs::from_stored(stored.as_deref());
+                        me.loaded = true;
+                    }
+                    me.layout();
+                    std::mem::take(&mut me.early)
+                };
+                for f in early {
+                    Inner::update(&i, f);
+                }
             }
         });
         Some(Panel {
@@ -149,6 +172,19 @@ impl Panel {
     pub fn apply_stored(&self, text: Option<&str>) {
         if let Ok(mut me) = self.inner.try_borrow_mut() {
             let p = PanelPrefs::from_stored(text);
+            if !me.loaded {
+                me.prefs = p;
+                me.loaded = true;
+                let early = std::mem::take(&mut me.early);
+                drop(me);
+                for f in early {
+                    Inner::update(&self.inner, f);
+                }
+                if let Ok(me) = self.inner.try_borrow() {
+                    me.layout();
+                }
+                return;
+            }
             if p != me.prefs {
                 me.prefs = p;
                 me.layout();
@@ -157,7 +193,7 @@ impl Panel {
     }
 
     pub fn set_minimized(&self, minimized: bool) {
-        Inner::update(&self.inner, |p| p.minimized = minimized);
+        Inner::update(&self.inner, move |p| p.minimized = minimized);
     }
 
     pub fn toggle(&self) {
@@ -242,10 +278,14 @@ impl Drop for Panel {
 
 impl Inner {
     /// Changes the prefs, lays out and persists them.
-    fn update(this: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut PanelPrefs)) {
+    fn update(this: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut PanelPrefs) + 'static) {
         let Ok(mut me) = this.try_borrow_mut() else {
             return;
         };
+        if !me.loaded {
+            me.early.push(Box::new(f));
+            return;
+        }
         let before = me.prefs;
         f(&mut me.prefs);
         if me.prefs == before {
@@ -390,7 +430,7 @@ impl Inner {
             if let Ok(mut me) = this.try_borrow_mut() {
                 me.prefs.width = w0;
             }
-            Inner::update(this, |p| p.width = width);
+            Inner::update(this, move |p| p.width = width);
         }
     }
 
@@ -409,7 +449,7 @@ impl Inner {
             _ => return,
         };
         e.prevent_default();
-        Inner::update(this, |p| {
+        Inner::update(this, move |p| {
             p.width = clamp_width((i64::from(p.width) + grow).clamp(0, 4000) as u32, vw);
         });
     }
