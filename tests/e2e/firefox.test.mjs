@@ -329,6 +329,13 @@ test('Firefox: "Open here" in the bar of another CRM tab moves the softphone the
   await waitFor(async () => (await has('ccaas-softphone')) && !(await has('ccaas-softphone-bar')), 'the softphone moved here', 15000);
   await ff.cmd('POST', '/window', { handle: first });
   await waitFor(async () => (await has('ccaas-softphone-bar')) && !(await has('ccaas-softphone')), 'the first tab shows the bar', 15000);
+  // The softphone's tab is one Firefox may not unload to save memory; the first one is again.
+  await openExtensionTab(`${EXT}/options.html`);
+  const discardable = () => ff.exec(async () => (await chrome.tabs.query({})).filter((t) => t.url?.includes('/permissive.html'))
+    .map((t) => [t.url.endsWith('?second') ? 'second' : 'first', t.autoDiscardable]).sort());
+  await waitFor(async () => JSON.stringify(await discardable()) === JSON.stringify([['first', true], ['second', false]]), 'only the softphone\'s tab kept loaded', 10000)
+    .catch(async (e) => { throw new Error(`${e.message}: ${JSON.stringify(await discardable())}`); });
+  await ff.cmd('DELETE', '/window');
   await ff.cmd('POST', '/window', { handle: second });
   crmTab = second;
 });

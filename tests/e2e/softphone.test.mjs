@@ -62,6 +62,8 @@ const liveWidgets = async () => {
   }
   return found;
 };
+// Whether the browser may discard the tab by itself (Memory Saver): never the softphone's.
+const discardable = (tab) => h.worker.evaluate(async (t) => (await chrome.tabs.get(t)).autoDiscardable, tab);
 const hasPanel = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone'));
 const hasBar = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone-bar'));
 const closeAll = async () => {
@@ -280,6 +282,8 @@ test('closing the owner hands the softphone over with presence restored; moves w
   await b.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
   await c.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
   const [ta, tb, tc] = [await tabIdOf(a.page), await tabIdOf(b.page), await tabIdOf(c.page)];
+  await waitFor(async () => (await discardable(ta)) === false, 'the softphone\'s tab kept loaded');
+  assert.deepEqual([await discardable(tb), await discardable(tc)], [true, true]);
 
   // Events go to the tab the agent works in.
   await h.worker.evaluate((t) => chrome.tabs.update(t, { active: true }), tc);
@@ -309,6 +313,8 @@ test('closing the owner hands the softphone over with presence restored; moves w
   await b.page.waitForSelector('ccaas-softphone', { state: 'attached' });
   await a.page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
   assert.equal((await owner()).owner, tb);
+  await waitFor(async () => (await discardable(tb)) === false, 'the new softphone\'s tab kept loaded');
+  await waitFor(async () => (await discardable(ta)) === true, 'the old one left to the browser');
   widget = await widgetFrame(h, b.page);
   await driverBound(widget);
   await waitFor(async () => (await presenceCalls(widget)).includes(away.presenceId), 'presence restored after the move');

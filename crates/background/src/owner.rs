@@ -46,11 +46,38 @@ async fn load() -> Ownership {
 }
 
 fn save(o: &Ownership) {
-    CACHE.with(|c| *c.borrow_mut() = Some(o.clone()));
+    let before = CACHE.with(|c| c.borrow_mut().replace(o.clone()).and_then(|b| b.owner));
+    if before != o.owner {
+        keep_loaded(before);
+    }
     let text = o.to_text();
     wasm_bindgen_futures::spawn_local(async move {
         if let Err(e) = storage::set_text(Area::Session, STORAGE_KEY, &text).await {
             log(&format!("softphone owner not saved: {e}"));
+        }
+    });
+}
+
+/// The softphone's tab is one the browser must not discard to save memory (Chrome's Memory
+/// Saver does that to tabs left in the background): discarded, it would take the widget with
+/// it, and the agent, still shown as available, would miss every call. The tab that stops
+/// hosting it is left to the browser again. Every change of owner goes through [`save`], after
+/// [`load`] filled the cache, so `before` is known even in a restarted worker. Each call is
+/// decided on the owner as it is when it is made, so changes in quick succession, whose tasks
+/// interleave, still leave only the last owner protected.
+fn keep_loaded(before: Option<i32>) {
+    let current = || CACHE.with(|c| c.borrow().as_ref().and_then(|o| o.owner));
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(tab) = before.filter(|t| current() != Some(*t)) {
+            // Fails for a closed tab, which is fine.
+            let _ = webext::tabs::set_auto_discardable(tab, true).await;
+        }
+        if let Some(tab) = current() {
+            if let Err(e) = webext::tabs::set_auto_discardable(tab, false).await {
+                debug(&format!(
+                    "the softphone's tab {tab} may still be discarded: {e}"
+                ));
+            }
         }
     });
 }

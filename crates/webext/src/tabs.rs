@@ -45,6 +45,13 @@ pub fn connect(tab_id: i32, name: &str, frame_id: i32) -> Result<Port, ExtError>
     call_sync(&["tabs"], "connect", &[JsValue::from(tab_id), info.into()]).map(Port::from_js)
 }
 
+/// Whether the browser may discard tab `tab_id` by itself to save memory (`autoDiscardable`).
+pub async fn set_auto_discardable(tab_id: i32, yes: bool) -> Result<(), ExtError> {
+    let props = object(&[("autoDiscardable", JsValue::from_bool(yes))]);
+    call(&["tabs"], "update", &[JsValue::from(tab_id), props.into()]).await?;
+    Ok(())
+}
+
 /// Brings a tab to the front: makes it its window's active tab and focuses that window.
 pub async fn activate(tab_id: i32) -> Result<(), ExtError> {
     let props = object(&[("active", JsValue::TRUE)]);
