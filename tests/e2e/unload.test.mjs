@@ -2,6 +2,7 @@
 // page (panel gone, page text restored) and the new version comes back into the tab by itself,
 // with its panel and its marks, and the agent never sees a notice. Turned off: the bridge leaves
 // the page the same way and, since nothing brings it back, the tab says how to get it back.
+// Either way, what the page asked and still waits for is answered.
 // Its own file and its own copy of the extension: the test writes a new version into the copy's
 // manifest, and turns on developer mode (without it this Chromium disables a reloaded unpacked
 // extension as an "unsupported developer extension").
@@ -81,6 +82,27 @@ test('an update comes back into the open tab by itself: panel, marks and dialing
   assert.ok(notices.length <= 1, `notices: ${JSON.stringify(notices)}`);
   assert.equal(notices.some((n) => n.visible), false, `no notice was shown: ${JSON.stringify(notices)}`);
   assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone-notice').length), 0);
+  await page.close();
+});
+
+// A dial the page asked for and that was not confirmed yet (the widget's driver was still
+// loading) is answered when the extension goes away, rather than left to time out: the CRM can
+// tell the agent at once.
+test('a dial waiting for the widget when the extension goes away gets an answer, not silence', async () => {
+  assert.match(await configure(h, { widgetUrl: h.server.widgetUrl({ driverDelay: 6000 }) }), /^Saved/);
+  const { page, lines } = await openCrm(h, 'permissive.html');
+  await widgetFrame(h, page);
+  await page.evaluate(() => { window.crmDial('+1 425 555 0130', 20000).then((r) => { window.dialReply = r; }, (e) => { window.dialReply = String(e); }); });
+  await sleep(500);
+  assert.equal(await page.evaluate(() => window.dialReply), undefined, 'not answered yet: the driver is not ready');
+  await admin.evaluate((id) => chrome.developerPrivate.reload(id, { failQuietly: false }), h.extId);
+  const reply = await waitFor(() => page.evaluate(() => window.dialReply), 'the reply', 10000);
+  assert.equal(reply.ok, false, JSON.stringify(reply));
+  assert.equal(reply.error.code, 'noSoftphone');
+  assert.match(reply.error.message, /stopped in this tab/);
+  // Back as it was for the next test.
+  await waitFor(() => lines.filter((l) => l.includes('content script started')).length >= 2, 'the new version started', 15000);
+  assert.match(await configure(h), /^Saved/);
   await page.close();
 });
 

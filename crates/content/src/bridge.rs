@@ -1203,6 +1203,18 @@ pub fn teardown() {
                     )
                 });
             }
+            // What the page asked and is still waiting for is answered now rather than left
+            // to time out: a dial not confirmed yet (it may not have been placed), and panel
+            // requests held until the tab knew its part.
+            let stopped = "the softphone extension stopped in this tab (turned off, updated or \
+                           reloaded) before this was done";
+            let pending = std::mem::take(&mut me.pending);
+            let held = std::mem::take(&mut me.held_panel);
+            me.held_timer = None;
+            let ids = pending.into_values().filter_map(|p| p.page_id);
+            for id in ids.chain(held.into_iter().map(|(id, _)| id)) {
+                me.reply(&id, Err(PageError::new("noSoftphone", stopped)));
+            }
             me.listeners.clear();
             me.ext_listeners.clear();
             me.port_listeners.clear();
