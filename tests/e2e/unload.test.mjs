@@ -3,6 +3,7 @@
 // with its panel and its marks, and the agent never sees a notice. Turned off: the bridge leaves
 // the page the same way and, since nothing brings it back, the tab says how to get it back.
 // Either way, what the page asked and still waits for is answered.
+// Turned on again, it comes back too.
 // Its own file and its own copy of the extension: the test writes a new version into the copy's
 // manifest, and turns on developer mode (without it this Chromium disables a reloaded unpacked
 // extension as an "unsupported developer extension").
@@ -30,6 +31,8 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+const tabIdOf = (page) => h.worker.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id, page.url());
+const discardable = (tab) => h.worker.evaluate(async (t) => (await chrome.tabs.get(t)).autoDiscardable, tab);
 const marks = (page) => page.evaluate(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => e.dataset.ccaasDial));
 const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
 // Every notice element the page gets, and whether it was visible when it came or later.
@@ -77,7 +80,7 @@ test('an update comes back into the open tab by itself: panel, marks and dialing
   await waitFor(async () => (await dials(widget)).includes('+14255550100'), 'a click dials the new version\'s widget');
 
   // The old version's notice waits for the new one, which withdrew it unseen.
-  await sleep(3500);
+  await sleep(5500);
   const notices = await page.evaluate(() => window.__notices);
   assert.ok(notices.length <= 1, `notices: ${JSON.stringify(notices)}`);
   assert.equal(notices.some((n) => n.visible), false, `no notice was shown: ${JSON.stringify(notices)}`);
@@ -106,19 +109,40 @@ test('a dial waiting for the widget when the extension goes away gets an answer,
   await page.close();
 });
 
-test('turned off: the panel and marks go, the text is restored, and the tab says how to get it back', async () => {
-  await closeCrmPages(h); // the first test's, if it failed before closing it
-  const { page, lines } = await openCrm(h, 'numbers.html');
-  await driverBound(await widgetFrame(h, page));
+test('turned off: the page is left as it was and says how to get it back; turned on again, it comes back by itself', async () => {
+  await closeCrmPages(h); // an earlier test's, if it failed before closing it
+  // The softphone in one tab; the page under test shows the bar and marks.
+  const q = await openCrm(h, 'permissive.html?t=q');
+  await driverBound(await widgetFrame(h, q.page));
+  const tq = await tabIdOf(q.page);
+  await waitFor(async () => (await discardable(tq)) === false, 'the softphone\'s tab kept loaded');
+  const { page, lines } = await openCrm(h, 'numbers.html', { waitForPanel: false });
+  await page.waitForSelector('ccaas-softphone-bar', { state: 'attached' });
   await waitFor(async () => (await marks(page)).length > 0, 'numbers marked');
+  const tp = await tabIdOf(page);
   const text = await page.locator('#static').textContent();
   await watchNotices(page);
+
   await admin.evaluate((id) => chrome.management.setEnabled(id, false), h.extId);
   await waitFor(() => lines.some((l) => l.includes('extension unloaded: bridge removed from the page')), 'the bridge removed');
-  assert.equal(await page.evaluate(() => !!document.querySelector('ccaas-softphone')), false, 'the panel is gone');
+  assert.equal(await page.evaluate(() => !!document.querySelector('ccaas-softphone-bar')), false, 'the bar is gone');
   assert.deepEqual(await marks(page), [], 'the marks are gone');
   assert.equal(await page.locator('#static').textContent(), text);
-  const shown = await waitFor(async () => (await page.evaluate(() => window.__notices)).find((n) => n.visible), 'the notice shown', 6000);
+  const shown = await waitFor(async () => (await page.evaluate(() => window.__notices)).find((n) => n.visible), 'the notice shown', 9000);
   assert.match(shown.text, /If it is on, reload this tab to use it again/);
+
+  // While it is off, the softphone's tab goes to a site that is not listed.
+  await q.page.goto(`${h.server.origins.other}/other/hostile-frame.html`);
+  // Turned on again: it comes back into the open CRM tab by itself, which now hosts the
+  // softphone, and the notice goes; the tab the earlier instance kept loaded is released.
+  const n0 = lines.length;
+  await admin.evaluate((id) => chrome.management.setEnabled(id, true), h.extId);
+  await waitFor(() => lines.slice(n0).some((l) => l.includes('content script started')), 'started again in the tab', 15000);
+  await driverBound(await widgetFrame(h, page));
+  await waitFor(async () => (await marks(page)).length > 0, 'numbers marked again');
+  assert.equal(await page.evaluate(() => document.querySelectorAll('ccaas-softphone-notice').length), 0, 'the notice removed');
+  await waitFor(async () => (await discardable(tp)) === false, 'the new softphone\'s tab kept loaded');
+  await waitFor(async () => (await discardable(tq)) === true, 'the earlier one released');
   await page.close();
+  await q.page.close();
 });

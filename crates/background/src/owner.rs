@@ -72,14 +72,36 @@ fn keep_loaded(before: Option<i32>) {
             // Fails for a closed tab, which is fine.
             let _ = webext::tabs::set_auto_discardable(tab, true).await;
         }
-        if let Some(tab) = current() {
+        let now = current();
+        if let Some(tab) = now {
             if let Err(e) = webext::tabs::set_auto_discardable(tab, false).await {
                 debug(&format!(
                     "the softphone's tab {tab} may still be discarded: {e}"
                 ));
             }
         }
+        let text = now.map(|t| t.to_string()).unwrap_or_default();
+        let _ = storage::set_text(Area::Local, KEPT_KEY, &text).await;
     });
+}
+
+/// The tab kept loaded, remembered in `storage.local`: the owner itself is in `storage.session`,
+/// which the browser empties when the extension is turned off, reloaded or updated, while the
+/// tab keeps the flag.
+const KEPT_KEY: &str = "keptLoadedTab";
+
+/// Leaves the tab an earlier instance of the extension kept loaded to the browser again (this
+/// instance chooses its own owner, and protects that one). Called once per instance, before any
+/// port is taken, so before this instance has an owner.
+pub async fn release_earlier_instance() {
+    let Ok(Some(text)) = storage::get_text(Area::Local, KEPT_KEY).await else {
+        return;
+    };
+    if let Ok(tab) = text.parse::<i32>() {
+        if owner().await != Some(tab) {
+            let _ = webext::tabs::set_auto_discardable(tab, true).await;
+        }
+    }
 }
 
 /// The tab that hosts the softphone, if any.

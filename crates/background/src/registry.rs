@@ -135,13 +135,34 @@ async fn sync_now() {
             return;
         }
     };
+    let fresh = first_start().await;
+    if fresh {
+        crate::owner::release_earlier_instance().await;
+    }
     if let Some(c) = &config {
-        start_in_open_tabs(c, before.matches("crm")).await;
+        // After the extension was turned off and on again, its registrations are still there,
+        // but the open tabs lost their content script when it went off: all of them count.
+        start_in_open_tabs(c, if fresh { &[] } else { before.matches("crm") }).await;
     }
 }
 
-/// A site just added to the list starts in the tabs already open on it, as the agent expects
-/// after pressing Save, not only after a reload. Only listed sites: turning on "all sites" does
+/// Marks, in `storage.session`, that this instance of the extension has started (in the open
+/// tabs, and with the tab an earlier instance kept loaded released). The browser empties that
+/// storage when the extension is turned off, reloaded or updated and when it restarts, so the
+/// mark is missing exactly once per instance: true then.
+async fn first_start() -> bool {
+    const KEY: &str = "startedInOpenTabs";
+    match storage::get_text(Area::Session, KEY).await {
+        Ok(None) => {
+            let _ = storage::set_text(Area::Session, KEY, "1").await;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// A site just added to the list (`before` holds the sites listed until now) starts in the tabs
+/// already open on it, as the agent expects after pressing Save, not only after a reload. Only listed sites: turning on "all sites" does
 /// not inject into every open tab at once (those start on their next load). A tab that already
 /// runs the bridge is left alone by the loader's guard.
 async fn start_in_open_tabs(c: &Config, before: &[String]) {

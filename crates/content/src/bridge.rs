@@ -85,7 +85,7 @@ pub struct Bridge {
     /// it shows the panel, the bar or neither: a page that asks on load must not hear "not on
     /// this site" from a tab that is about to show the panel. Answered once it knows, or after
     /// [`HELD_PANEL_MS`].
-    held_panel: Vec<(String, bool)>,
+    held_panel: Vec<HeldPanel>,
     held_timer: Option<Timeout>,
     /// Asks the browser to confirm leaving while a conversation is active in this tab's panel.
     unload_guard: Option<EventListener>,
@@ -311,6 +311,15 @@ pub fn start(window: Window, early: js_sys::Array) {
             on_page_event(&bridge, c);
         }
     }
+    let torn_down = BRIDGE.with(|x| !x.borrow().as_ref().is_some_and(|c| Rc::ptr_eq(c, &bridge)));
+    if torn_down {
+        // The extension went away as this started (`connect` found it gone): what the page
+        // asked meanwhile is answered before this bridge is dropped.
+        if let Ok(mut me) = bridge.try_borrow_mut() {
+            answer_waiting(&mut me);
+        }
+        return;
+    }
     let weak = Rc::downgrade(&bridge);
     let origin = bridge.borrow().origin.clone();
     wasm_bindgen_futures::spawn_local(async move {
@@ -445,17 +454,27 @@ fn undecided(me: &Bridge) -> bool {
     !me.config_read || (me.wants_softphone && me.role.is_none())
 }
 
-/// Holds a `showPanel` (`show`) or `hidePanel` until this tab knows its part.
-fn hold_panel_request(b: &Shared, page_id: String, show: bool) {
+/// A `showPanel` (`show`) or `hidePanel` held until the tab knows its part. `gesture`: whether it
+/// came within the agent's gesture, judged when it came (a click made while it waits is not
+/// its own).
+struct HeldPanel {
+    id: String,
+    show: bool,
+    gesture: bool,
+}
+
+/// Holds a panel request until this tab knows its part.
+fn hold_panel_request(b: &Shared, id: String, show: bool) {
     let mut me = b.borrow_mut();
     if me.held_panel.len() >= MAX_HELD_PANEL {
         let e = PageError::new(
             "queueFull",
             "too many panel requests before the bridge started",
         );
-        return me.reply(&page_id, Err(e));
+        return me.reply(&id, Err(e));
     }
-    me.held_panel.push((page_id, show));
+    let gesture = show && take_gesture(&me.gesture);
+    me.held_panel.push(HeldPanel { id, show, gesture });
     if me.held_timer.is_none() {
         let weak = Rc::downgrade(b);
         me.held_timer = Some(Timeout::new(HELD_PANEL_MS, move || {
@@ -466,8 +485,9 @@ fn hold_panel_request(b: &Shared, page_id: String, show: bool) {
     }
 }
 
-/// Answers the held panel requests, in order: as usual once the tab knows its part, or, when
-/// `timed_out` and it still does not, with `noSoftphone`.
+/// Answers the held panel requests, in order, as a request coming now would be answered (see
+/// [`on_page_data`]) once the tab knows its part; or, when `timed_out` and it still does not,
+/// with `noSoftphone`.
 fn answer_held(b: &Shared, timed_out: bool) {
     let held = {
         let Ok(mut me) = b.try_borrow_mut() else {
@@ -479,28 +499,23 @@ fn answer_held(b: &Shared, timed_out: bool) {
         me.held_timer = None;
         std::mem::take(&mut me.held_panel)
     };
-    for (id, show) in held {
-        let (waiting, enabled) = {
+    for h in held {
+        let (waiting, refused) = {
             let me = b.borrow();
-            (undecided(&me), me.enabled())
+            (undecided(&me), !me.enabled() && me.view.is_some())
         };
-        if !waiting && !enabled {
-            // As for a request that comes after the configuration was read (see on_page_data).
-            let e = PageError::from_drop(&DropReason::SiteNotEnabled);
-            b.borrow().reply(&id, Err(e));
-        } else if waiting {
+        if waiting {
             let e = PageError::new(
                 "noSoftphone",
                 "the softphone has not started in this tab yet; try again",
             );
-            b.borrow().reply(&id, Err(e));
+            b.borrow().reply(&h.id, Err(e));
+        } else if refused {
+            drop_message(b, &DropReason::SiteNotEnabled, "page request");
+            let e = PageError::from_drop(&DropReason::SiteNotEnabled);
+            b.borrow().reply(&h.id, Err(e));
         } else {
-            let body = if show {
-                PageToBridge::ShowPanel
-            } else {
-                PageToBridge::HidePanel
-            };
-            handle_request(b, id, body);
+            panel_request(b, h.id, h.show, Some(h.gesture));
         }
     }
 }
@@ -823,45 +838,49 @@ fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {
                 Ok(serde_json::to_value(status).unwrap_or_default()),
             );
         }
-        PageToBridge::ShowPanel | PageToBridge::HidePanel => {
-            let show = matches!(body, PageToBridge::ShowPanel);
-            if undecided(&b.borrow()) {
-                return hold_panel_request(b, page_id, show);
-            }
-            let me = b.borrow();
-            let elsewhere = matches!(me.role, Some(Role::Elsewhere { .. }));
-            let result = match &me.panel {
-                Some(p) => {
-                    p.set_minimized(!show);
-                    Ok(serde_json::Value::Null)
-                }
-                // The softphone lives in another tab: this one shows only the bar, so there is
-                // nothing to hide here, and showing it means bringing that tab forward, as the
-                // bar's Show does. Not at a page script's whim: only within the agent's gesture.
-                None if elsewhere && !show => Ok(serde_json::Value::Null),
-                None if elsewhere && take_gesture(&me.gesture) => {
-                    if me.send_checked(&ContentToBackground::ShowSoftphone) {
-                        Ok(serde_json::Value::Null)
-                    } else {
-                        Err(PageError::new(
-                            "noSoftphone",
-                            "the softphone's tab cannot be reached just now; try again",
-                        ))
-                    }
-                }
-                None if elsewhere => Err(PageError::new(
-                    "noPanel",
-                    "the softphone is open in another tab; showPanel brings it forward only \
-                     right after the agent's click or key press in this page",
-                )),
-                None => Err(PageError::new(
-                    "noPanel",
-                    "the panel is not shown on this site",
-                )),
-            };
-            me.reply(&page_id, result);
-        }
+        PageToBridge::ShowPanel => panel_request(b, page_id, true, None),
+        PageToBridge::HidePanel => panel_request(b, page_id, false, None),
     }
+}
+
+/// `showPanel` (`show`) or `hidePanel`. `gesture`: for a held request, whether it came within
+/// the agent's gesture; `None` to judge that now.
+fn panel_request(b: &Shared, page_id: String, show: bool, gesture: Option<bool>) {
+    if undecided(&b.borrow()) {
+        return hold_panel_request(b, page_id, show);
+    }
+    let me = b.borrow();
+    let elsewhere = matches!(me.role, Some(Role::Elsewhere { .. }));
+    let result = match &me.panel {
+        Some(p) => {
+            p.set_minimized(!show);
+            Ok(serde_json::Value::Null)
+        }
+        // The softphone lives in another tab: this one shows only the bar, so there is nothing
+        // to hide here, and showing it means bringing that tab forward, as the bar's Show does.
+        // Not at a page script's whim: only within the agent's gesture.
+        None if elsewhere && !show => Ok(serde_json::Value::Null),
+        None if elsewhere && gesture.unwrap_or_else(|| take_gesture(&me.gesture)) => {
+            if me.send_checked(&ContentToBackground::ShowSoftphone) {
+                Ok(serde_json::Value::Null)
+            } else {
+                Err(PageError::new(
+                    "noSoftphone",
+                    "the softphone's tab cannot be reached just now; try again",
+                ))
+            }
+        }
+        None if elsewhere => Err(PageError::new(
+            "noPanel",
+            "the softphone is open in another tab; showPanel brings it forward only right \
+             after the agent's click or key press in this page",
+        )),
+        None => Err(PageError::new(
+            "noPanel",
+            "the panel is not shown on this site",
+        )),
+    };
+    me.reply(&page_id, result);
 }
 
 /// How long after the agent's gesture a `showPanel` may use it.
@@ -1174,13 +1193,29 @@ thread_local! {
     static LAST_NOTICE: RefCell<Option<Toast>> = const { RefCell::new(None) };
 }
 
+/// Answers what the page asked and is still waiting for, now that the extension is gone, rather
+/// than leaving it to time out: dials not confirmed yet (they may not have been placed), and
+/// panel requests held until the tab knew its part.
+fn answer_waiting(me: &mut Bridge) {
+    let stopped = "the softphone extension stopped in this tab (turned off, updated or \
+                   reloaded) before this was done";
+    let pending = std::mem::take(&mut me.pending);
+    let held = std::mem::take(&mut me.held_panel);
+    me.held_timer = None;
+    me.resend_timer = None;
+    let ids = pending.into_values().filter_map(|p| p.page_id);
+    for id in ids.chain(held.into_iter().map(|h| h.id)) {
+        me.reply(&id, Err(PageError::new("noSoftphone", stopped)));
+    }
+}
+
 /// How long the notice of a torn-down bridge stays: long enough for an agent who looked away.
 const UNLOADED_NOTICE_MS: u32 = 60_000;
 
 /// How long that notice waits for the extension to come back before it shows: after an update
 /// or a reload the worker starts the new version in the open tabs of the listed sites within a
 /// second or two, and its start removes the notice.
-const UNLOADED_NOTICE_DELAY_MS: u32 = 3_000;
+const UNLOADED_NOTICE_DELAY_MS: u32 = 5_000;
 
 /// Removes the panel and every listener. Called when the extension context is gone. On a site
 /// where the bridge was on and the extension does not come back by itself (it was turned off,
@@ -1194,27 +1229,26 @@ pub fn teardown() {
                 let text = "The contact-center softphone extension stopped in this tab (it was \
                             turned off, updated or reloaded). If it is on, reload this tab to \
                             use it again.";
+                // This bridge's panel and bar are gone by then: one in the page is a newer
+                // instance's.
+                let doc = me.window.document();
+                let successor = move || {
+                    doc.as_ref().is_some_and(|d| {
+                        let sel = format!("{}, {}", crate::panel::HOST_TAG, crate::bar::BAR_TAG);
+                        d.query_selector(&sel).ok().flatten().is_some()
+                    })
+                };
                 LAST_NOTICE.with(|n| {
                     *n.borrow_mut() = Toast::show_later(
                         &me.window,
                         text,
                         UNLOADED_NOTICE_DELAY_MS,
                         UNLOADED_NOTICE_MS,
+                        successor,
                     )
                 });
             }
-            // What the page asked and is still waiting for is answered now rather than left
-            // to time out: a dial not confirmed yet (it may not have been placed), and panel
-            // requests held until the tab knew its part.
-            let stopped = "the softphone extension stopped in this tab (turned off, updated or \
-                           reloaded) before this was done";
-            let pending = std::mem::take(&mut me.pending);
-            let held = std::mem::take(&mut me.held_panel);
-            me.held_timer = None;
-            let ids = pending.into_values().filter_map(|p| p.page_id);
-            for id in ids.chain(held.into_iter().map(|(id, _)| id)) {
-                me.reply(&id, Err(PageError::new("noSoftphone", stopped)));
-            }
+            answer_waiting(&mut me);
             me.listeners.clear();
             me.ext_listeners.clear();
             me.port_listeners.clear();

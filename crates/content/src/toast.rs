@@ -50,12 +50,25 @@ impl Toast {
     /// The same, shown only after `delay` ms and only if it is still in the page then (it is
     /// there at once, hidden, and stays `ms` once shown). A newer instance of the extension
     /// removes what an earlier one left when it starts ([`Toast::remove_stale`]), so a message
-    /// about the extension going away is withdrawn, unseen, when it comes back by itself.
-    pub fn show_later(window: &Window, text: &str, delay: u32, ms: u32) -> Option<Toast> {
+    /// about the extension going away is withdrawn, unseen, when it comes back by itself. Not
+    /// shown either if `moot()` says so then (a newer instance that started before this one
+    /// went away, and so before the message was there to remove).
+    pub fn show_later(
+        window: &Window,
+        text: &str,
+        delay: u32,
+        ms: u32,
+        moot: impl Fn() -> bool + 'static,
+    ) -> Option<Toast> {
         let mut toast = Toast::build(window, text, delay.saturating_add(ms), false)?;
         let host = toast.host.clone();
         toast._reveal = Some(Timeout::new(delay, move || {
-            if host.is_connected() {
+            if !host.is_connected() {
+                return;
+            }
+            if moot() {
+                host.remove();
+            } else {
                 let _ = host
                     .style()
                     .set_property_with_priority("display", "block", "important");
