@@ -86,11 +86,14 @@
 //
 //   node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=10000]
 //     [--append=1000] [--runs=1] [--trace=profile|hires|events] [--lpjs-metadata=max|min]
-//     [--panel] [--keep-traces] [--top=8]
+//     [--panel] [--keep-traces] [--top=8] [--names]
 // --runs=N loads every page N times (interleaved rounds) and reports, per contender, the run with
 // the median main-thread time (all runs' main figures are in detect.json and printed). --top=N
 // lists N functions (self time) where the extension's main-thread time went, on load and after the
-// append.
+// append. --names runs the content script's wasm with its function names (rebuilt from
+// target/wasm32-unknown-unknown/release/content.wasm, which scripts/build.sh leaves, with
+// wasm-opt -g; the glue regenerated to match), so those lines name Rust functions instead of
+// wasm-function[N]; its byte figures then include the name section.
 // Writes target/bench/detect.json (and with --keep-traces target/bench/detect-<run>.trace.json).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -125,8 +128,8 @@ const intOpt = (name, dflt, min) => {
   return n;
 };
 for (const a of argv) {
-  if (!/^--(only|rows|append|runs|trace|lpjs-metadata|panel|keep-traces|top)(=|$)/.test(a)) {
-    console.error(`unknown argument ${a}\nusage: node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=N] [--append=N] [--runs=N] [--trace=profile|hires|events] [--lpjs-metadata=max|min] [--panel] [--keep-traces] [--top=N]`);
+  if (!/^--(only|rows|append|runs|trace|lpjs-metadata|panel|keep-traces|top|names)(=|$)/.test(a)) {
+    console.error(`unknown argument ${a}\nusage: node scripts/bench-detect.mjs [--only=lpjs|wasm|wasm2js[,...]] [--rows=N] [--append=N] [--runs=N] [--trace=profile|hires|events] [--lpjs-metadata=max|min] [--panel] [--keep-traces] [--top=N] [--names]`);
     process.exit(2);
   }
 }
@@ -138,6 +141,7 @@ const PANEL = opt('panel') === true;
 const KEEP_TRACES = opt('keep-traces') === true;
 const RUNS = intOpt('runs', 1, 1);
 const TOP = intOpt('top', 8, 1);
+const NAMES = opt('names') === true;
 const ONLY = String(opt('only') ?? 'lpjs,wasm,wasm2js').split(',').filter(Boolean);
 for (const o of ONLY) if (!['lpjs', 'wasm', 'wasm2js'].includes(o)) throw new Error(`--only: unknown contender ${o}`);
 
@@ -209,6 +213,7 @@ async function snapshotExtension() {
   // Others may rebuild dist/ at any time: run on a copy.
   await rm(EXT_SNAPSHOT, { recursive: true, force: true });
   await cp(EXTENSION_DIR, EXT_SNAPSHOT, { recursive: true });
+  if (NAMES) await nameContentWasm();
   const file = async (rel) => {
     try {
       const b = await readFile(path.join(EXT_SNAPSHOT, rel));
@@ -231,6 +236,24 @@ async function snapshotExtension() {
   const built = (await stat(path.join(EXT_SNAPSHOT, 'wasm', 'content_bg.wasm')).catch(() => null))?.mtime;
   const distBuilt = (await stat(path.join(EXTENSION_DIR, 'wasm', 'content_bg.wasm')).catch(() => null))?.mtime;
   return { dir: EXT_SNAPSHOT, files, wasmSha256: hash.digest('hex').slice(0, 16), builtAt: (distBuilt || built)?.toISOString() };
+}
+
+/** --names: the snapshot's content wasm and glue, rebuilt as scripts/build.sh does but keeping
+ *  the function names (wasm-opt -g at both steps). */
+async function nameContentWasm() {
+  const src = path.join(ROOT, 'target', 'wasm32-unknown-unknown', 'release', 'content.wasm');
+  const work = path.join(BENCH_DIR, 'names');
+  const opt = path.join(ROOT, 'node_modules', '.bin', 'wasm-opt');
+  const features = ['--enable-bulk-memory', '--enable-sign-ext', '--enable-mutable-globals',
+    '--enable-nontrapping-float-to-int', '--enable-multivalue', '--enable-reference-types'];
+  const run = (cmd, args) => execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  await rm(work, { recursive: true, force: true });
+  await mkdir(work, { recursive: true });
+  run(opt, [...features, '-g', '--strip-target-features', src, '-o', path.join(work, 'content.wasm')]);
+  run('wasm-bindgen', ['--target', 'bundler', '--out-dir', path.join(work, 'out'), path.join(work, 'content.wasm')]);
+  run(opt, [...features, '-Oz', '-g', path.join(work, 'out', 'content_bg.wasm'), '-o', path.join(EXT_SNAPSHOT, 'wasm', 'content_bg.wasm')]);
+  run('cp', [path.join(work, 'out', 'content_bg.js'), path.join(EXT_SNAPSHOT, 'wasm', 'content_bg.js')]);
+  console.error(`[bench] --names: the content script's wasm rebuilt with names from ${path.relative(ROOT, src)}`);
 }
 
 /** What the generator planted in the first ROWS rows and the APPEND after them, and what
