@@ -274,6 +274,28 @@ test('Firefox: the popup switches the site off and on again (the permission aske
   assert.equal(await ff.exec(() => document.getElementById('popup-error').textContent), '');
   assert.ok((await sites()).includes(site));
   await waitFor(() => inCrm(() => !!document.querySelector('ccaas-softphone')), 'the softphone back in the open tab', 15000);
+
+  // The popup's presence buttons (the project's driver is still configured, from the test
+  // before): a click sets that presence in the widget, also when it comes while the widget is
+  // still loading (then it is what the widget is set to once its driver is ready).
+  const storedPresence = async () => JSON.parse(await ff.exec(async () => (await chrome.storage.local.get('presence')).presence ?? 'null'))?.presenceId;
+  await waitFor(() => ff.exec(() => document.querySelectorAll('#presence-options button').length === 5), 'the presence options in the popup', 15000);
+  const ids = await ff.exec(() => [...document.querySelectorAll('#presence-options button')].map((b) => b.dataset.presenceId));
+  // Neither the widget's own default (the first) nor the one stored now.
+  const now = await storedPresence();
+  const pick = ids.slice(1).find((id) => id !== now);
+  await ff.click(`#presence-options button[data-presence-id="${pick}"]`);
+  const shown = async () => {
+    await ff.cmd('POST', '/window', { handle: crmTab });
+    try {
+      return await inWidget(() => window.__emu.presence?.presenceId, { driver: 'extended' });
+    } finally {
+      await ff.cmd('POST', '/window', { handle: popupTab });
+    }
+  };
+  await waitFor(async () => (await shown()) === pick, 'the widget set to the presence picked in the popup', 20000)
+    .catch(async (e) => { throw new Error(`${e.message}: the widget shows ${await shown()}, stored ${await storedPresence()}, picked ${pick}`); });
+  await waitFor(async () => (await storedPresence()) === pick, 'the presence stored', 15000);
 });
 
 // An administrator's policy, deployed the Firefox way: the README's example settings under
