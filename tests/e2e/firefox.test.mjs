@@ -276,15 +276,17 @@ test('Firefox: the popup switches the site off and on again (the permission aske
   await waitFor(() => inCrm(() => !!document.querySelector('ccaas-softphone')), 'the softphone back in the open tab', 15000);
 
   // The popup's presence buttons (the project's driver is still configured, from the test
-  // before): a click sets that presence in the widget, also when it comes while the widget is
-  // still loading (then it is what the widget is set to once its driver is ready).
+  // before): a click, right after the site was switched back on, sets that presence in the
+  // widget (if the widget is still loading, once its driver is ready).
   const storedPresence = async () => JSON.parse(await ff.exec(async () => (await chrome.storage.local.get('presence')).presence ?? 'null'))?.presenceId;
   await waitFor(() => ff.exec(() => document.querySelectorAll('#presence-options button').length === 5), 'the presence options in the popup', 15000);
   const ids = await ff.exec(() => [...document.querySelectorAll('#presence-options button')].map((b) => b.dataset.presenceId));
   // Neither the widget's own default (the first) nor the one stored now.
   const now = await storedPresence();
   const pick = ids.slice(1).find((id) => id !== now);
-  await ff.click(`#presence-options button[data-presence-id="${pick}"]`);
+  // The popup rebuilds its buttons whenever the stored presence changes (as the widget loads):
+  // a click can find its button replaced, and is then made again.
+  await waitFor(() => ff.click(`#presence-options button[data-presence-id="${pick}"]`).then(() => true, () => false), 'the click on a presence button');
   const shown = async () => {
     await ff.cmd('POST', '/window', { handle: crmTab });
     try {

@@ -97,10 +97,14 @@ pub async fn release_earlier_instance() {
     let Ok(Some(text)) = storage::get_text(Area::Local, KEPT_KEY).await else {
         return;
     };
-    if let Ok(tab) = text.parse::<i32>() {
-        if owner().await != Some(tab) {
-            let _ = webext::tabs::set_auto_discardable(tab, true).await;
-        }
+    let Ok(tab) = text.parse::<i32>() else {
+        return;
+    };
+    // After a browser restart the id may be another tab's (ids are per session): only a tab
+    // still kept loaded is released, so a tab nobody protected is never touched.
+    let kept = matches!(webext::tabs::auto_discardable(tab).await, Ok(Some(false)));
+    if kept && owner().await != Some(tab) {
+        let _ = webext::tabs::set_auto_discardable(tab, true).await;
     }
 }
 

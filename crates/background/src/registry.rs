@@ -179,11 +179,15 @@ async fn start_in_open_tabs(c: &Config, before: &[String]) {
         Ok(t) => t,
         Err(e) => return log(&format!("open tabs of the added sites not found: {e}")),
     };
+    // Not awaited, and each tab on its own: the worker's start waits for this function, and
+    // every port and message waits for that start.
     for tab in tabs {
-        match scripting::execute_file(tab, "content.js").await {
-            Ok(()) => log(&format!("started in the open tab {tab} of an added site")),
-            Err(e) => log(&format!("could not start in the open tab {tab}: {e}")),
-        }
+        wasm_bindgen_futures::spawn_local(async move {
+            match scripting::execute_file(tab, "content.js").await {
+                Ok(()) => log(&format!("started in the open tab {tab} of a listed site")),
+                Err(e) => log(&format!("could not start in the open tab {tab}: {e}")),
+            }
+        });
     }
 }
 

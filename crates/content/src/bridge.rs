@@ -405,6 +405,11 @@ fn apply_role(b: &Shared, role: Role) {
     if !me.wants_softphone || me.role.as_ref() == Some(&role) {
         return;
     }
+    // A tab with the panel or the bar needs no message of its own, nor one an earlier instance
+    // of the extension left (its notice that the extension went away may have shown before this
+    // one knew its part).
+    me.toast = None;
+    Toast::remove_stale(&me.window);
     match &role {
         Role::Owner => {
             me.bar = None;

@@ -123,11 +123,16 @@ impl Previous {
 }
 
 /// Runs the extension file `file` in the top frame of `tab_id` (isolated world), as a
-/// registration would have on the next load.
+/// registration would have on the next load. At once, not when the tab's page has finished
+/// loading (the default), which for a tab still loading, or held by a dialog, could be never.
 pub async fn execute_file(tab_id: i32, file: &str) -> Result<(), ExtError> {
     let target = object(&[("tabId", JsValue::from(tab_id))]);
     let files: Array = std::iter::once(JsValue::from_str(file)).collect();
-    let details = object(&[("target", target.into()), ("files", files.into())]);
+    let details = object(&[
+        ("target", target.into()),
+        ("files", files.into()),
+        ("injectImmediately", JsValue::TRUE),
+    ]);
     call(&["scripting"], "executeScript", &[details.into()])
         .await
         .map(|_| ())

@@ -52,6 +52,13 @@ pub async fn set_auto_discardable(tab_id: i32, yes: bool) -> Result<(), ExtError
     Ok(())
 }
 
+/// Whether the browser may discard tab `tab_id` by itself (`None` if the tab is gone or the
+/// browser does not say).
+pub async fn auto_discardable(tab_id: i32) -> Result<Option<bool>, ExtError> {
+    let tab = call(&["tabs"], "get", &[JsValue::from(tab_id)]).await?;
+    Ok(prop(&tab, "autoDiscardable").as_bool())
+}
+
 /// Brings a tab to the front: makes it its window's active tab and focuses that window.
 pub async fn activate(tab_id: i32) -> Result<(), ExtError> {
     let props = object(&[("active", JsValue::TRUE)]);
