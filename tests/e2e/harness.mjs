@@ -133,6 +133,12 @@ export async function openCrm(h, file = 'permissive.html', { waitForPanel = true
   return { page, lines };
 }
 
+/** The browser's id of the tab showing `page`. */
+export const tabIdOf = (h, page) => h.worker.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id, page.url());
+
+/** Whether the browser may discard tab `tab` by itself (Memory Saver): never the softphone's. */
+export const autoDiscardable = (h, tab) => h.worker.evaluate(async (t) => (await chrome.tabs.get(t)).autoDiscardable, tab);
+
 /** The extension's panel frame inside a CRM page. */
 export async function panelFrame(h, page, timeout = 15000) {
   return waitFor(() => page.frames().find((f) => f.url().startsWith(h.extUrl('panel.html'))), 'panel frame', timeout);

@@ -7,6 +7,7 @@ import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, stopWorker, inShadow, closeCrmPages,
+  tabIdOf as tabIdOfIn, autoDiscardable,
 } from './harness.mjs';
 
 let h;
@@ -29,7 +30,7 @@ const owner = () => h.worker.evaluate(async () => {
   try { return softphone ? JSON.parse(softphone) : null; } catch { return { unparsable: softphone }; }
 });
 /** The tab id of a page (each page of a test has its own URL, `?t=<name>`). */
-const tabIdOf = (page) => h.worker.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id, page.url());
+const tabIdOf = (page) => tabIdOfIn(h, page);
 const presenceCalls = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'setPresence').map((c) => c.args[0]));
 const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
 const options = (widget) => widget.evaluate(() => window.__emu.presenceOptions);
@@ -62,8 +63,7 @@ const liveWidgets = async () => {
   }
   return found;
 };
-// Whether the browser may discard the tab by itself (Memory Saver): never the softphone's.
-const discardable = (tab) => h.worker.evaluate(async (t) => (await chrome.tabs.get(t)).autoDiscardable, tab);
+const discardable = (tab) => autoDiscardable(h, tab);
 const hasPanel = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone'));
 const hasBar = (page) => page.evaluate(() => !!document.querySelector('ccaas-softphone-bar'));
 const closeAll = async () => {

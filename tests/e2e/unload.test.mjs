@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { EXTENSION_DIR, launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, closeCrmPages } from './harness.mjs';
+import { EXTENSION_DIR, launch, configure, openCrm, widgetFrame, driverBound, waitFor, sleep, closeCrmPages, tabIdOf as tabIdOfIn, autoDiscardable } from './harness.mjs';
 
 let h;
 let dir;
@@ -31,8 +31,8 @@ after(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const tabIdOf = (page) => h.worker.evaluate(async (url) => (await chrome.tabs.query({})).find((t) => t.url === url)?.id, page.url());
-const discardable = (tab) => h.worker.evaluate(async (t) => (await chrome.tabs.get(t)).autoDiscardable, tab);
+const tabIdOf = (page) => tabIdOfIn(h, page);
+const discardable = (tab) => autoDiscardable(h, tab);
 const marks = (page) => page.evaluate(() => [...document.querySelectorAll('[data-ccaas-dial]')].map((e) => e.dataset.ccaasDial));
 const dials = (widget) => widget.evaluate(() => window.__emu.calls.filter((c) => c.method === 'clickToDial').map((c) => c.args[0].number));
 // Every notice element the page gets, and whether it was visible when it came or later.

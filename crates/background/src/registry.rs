@@ -162,9 +162,10 @@ async fn first_start() -> bool {
 }
 
 /// A site just added to the list (`before` holds the sites listed until now) starts in the tabs
-/// already open on it, as the agent expects after pressing Save, not only after a reload. Only listed sites: turning on "all sites" does
-/// not inject into every open tab at once (those start on their next load). A tab that already
-/// runs the bridge is left alone by the loader's guard.
+/// already open on it, as the agent expects after pressing Save, not only after a reload. Only
+/// listed sites: turning on "all sites" does not inject into every open tab at once (those
+/// start on their next load). A tab that already runs the bridge is left alone by the loader's
+/// guard.
 async fn start_in_open_tabs(c: &Config, before: &[String]) {
     let added: Vec<String> = c
         .sites

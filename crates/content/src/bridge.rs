@@ -505,21 +505,13 @@ fn answer_held(b: &Shared, timed_out: bool) {
         std::mem::take(&mut me.held_panel)
     };
     for h in held {
-        let (waiting, refused) = {
-            let me = b.borrow();
-            (undecided(&me), !me.enabled() && me.view.is_some())
-        };
-        if waiting {
+        if undecided(&b.borrow()) {
             let e = PageError::new(
                 "noSoftphone",
                 "the softphone has not started in this tab yet; try again",
             );
             b.borrow().reply(&h.id, Err(e));
-        } else if refused {
-            drop_message(b, &DropReason::SiteNotEnabled, "page request");
-            let e = PageError::from_drop(&DropReason::SiteNotEnabled);
-            b.borrow().reply(&h.id, Err(e));
-        } else {
+        } else if !refused_here(b, &h.id) {
             panel_request(b, h.id, h.show, Some(h.gesture));
         }
     }
@@ -812,19 +804,25 @@ fn on_page_data(b: &Shared, data: JsValue) {
         }
     };
     // Checked after decoding so that an own echo on a not-yet-configured page is not counted.
-    let (enabled, configured) = {
-        let me = b.borrow();
-        (me.enabled(), me.view.is_some())
-    };
-    if !enabled && configured {
-        drop_message(b, &DropReason::SiteNotEnabled, "page request");
-        b.borrow().reply(
-            &request.id,
-            Err(PageError::from_drop(&DropReason::SiteNotEnabled)),
-        );
+    if refused_here(b, &request.id) {
         return;
     }
     handle_request(b, request.id, request.body);
+}
+
+/// Refuses (counts and answers) the request `id` if a configuration says the bridge is off on
+/// this site; true if it did.
+fn refused_here(b: &Shared, id: &str) -> bool {
+    let refused = {
+        let me = b.borrow();
+        !me.enabled() && me.view.is_some()
+    };
+    if refused {
+        drop_message(b, &DropReason::SiteNotEnabled, "page request");
+        let e = PageError::from_drop(&DropReason::SiteNotEnabled);
+        b.borrow().reply(id, Err(e));
+    }
+    refused
 }
 
 fn handle_request(b: &Shared, page_id: String, body: PageToBridge) {

@@ -145,21 +145,7 @@ impl Panel {
         wasm_bindgen_futures::spawn_local(async move {
             let stored = storage::get_text(Area::Local, "panel").await.ok().flatten();
             if let Some(i) = weak.upgrade() {
-                let early = {
-                    let Ok(mut me) = i.try_borrow_mut() else {
-                        return;
-                    };
-                    if !me.loaded {
-                        // Not when another tab's change came first (apply_stored): it is newer.
-                        me.prefs = PanelPrefs::from_stored(stored.as_deref());
-                        me.loaded = true;
-                    }
-                    me.layout();
-                    std::mem::take(&mut me.early)
-                };
-                for f in early {
-                    Inner::update(&i, f);
-                }
+                Inner::take_stored(&i, PanelPrefs::from_stored(stored.as_deref()));
             }
         });
         Some(Panel {
@@ -173,17 +159,8 @@ impl Panel {
         if let Ok(mut me) = self.inner.try_borrow_mut() {
             let p = PanelPrefs::from_stored(text);
             if !me.loaded {
-                me.prefs = p;
-                me.loaded = true;
-                let early = std::mem::take(&mut me.early);
                 drop(me);
-                for f in early {
-                    Inner::update(&self.inner, f);
-                }
-                if let Ok(me) = self.inner.try_borrow() {
-                    me.layout();
-                }
-                return;
+                return Inner::take_stored(&self.inner, p);
             }
             if p != me.prefs {
                 me.prefs = p;
@@ -277,6 +254,27 @@ impl Drop for Panel {
 }
 
 impl Inner {
+    /// The stored prefs, the first time they are known (read at creation, or changed by another
+    /// tab before that read came back, which is then the older of the two and ignored): taken,
+    /// laid out, and the changes asked meanwhile made on top of them.
+    fn take_stored(this: &Rc<RefCell<Inner>>, prefs: PanelPrefs) {
+        let early = {
+            let Ok(mut me) = this.try_borrow_mut() else {
+                return;
+            };
+            if me.loaded {
+                return;
+            }
+            me.prefs = prefs;
+            me.loaded = true;
+            me.layout();
+            std::mem::take(&mut me.early)
+        };
+        for f in early {
+            Inner::update(this, f);
+        }
+    }
+
     /// Changes the prefs, lays out and persists them.
     fn update(this: &Rc<RefCell<Inner>>, f: impl FnOnce(&mut PanelPrefs) + 'static) {
         let Ok(mut me) = this.try_borrow_mut() else {
