@@ -44,6 +44,9 @@ test('ports that wake the worker are answered at once, with no error in the page
   const { page, lines } = await openCrm(h, 'permissive.html');
   const widget = await widgetFrame(h, page);
   await driverBound(widget);
+  // And the panel knows it: the probe's report goes through the worker, and a stop while it is
+  // on its way loses it (the dial would then wait for the liveness timeout).
+  await waitFor(async () => (await page.evaluate(() => window.crmRequest('getStatus'))).data?.widget === 'ready', 'the panel knows the driver is ready');
   const before = (await dials(widget)).length;
   const from = lines.length;
   await stopWorker(h, page);
